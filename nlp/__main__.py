@@ -1,0 +1,5 @@
+"""``python -m nlp``: see :mod:`nlp.cli`."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,213 @@
+"""Reports with their sentences: the first three stages run end to end.
+
+:func:`parse_report` reads, cleans, structures and segments one file;
+:func:`load_corpus` does so for a file or a folder of ``.txt`` reports.  The
+resulting :class:`Report` objects are what every later stage consumes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from .cleaning import ReportMeta, clean_report
+from .errors import InputError
+from .fileio import atomic_write
+from .reading import RawReport, list_report_files, read_report
+from .sentences import Sentence, segment
+from .structure import PARTS, Section, build_sections, find_headings
+
+#: Columns of ``--export`` files, one row per sentence.
+SENTENCE_FIELDS = (
+    "report_id",
+    "index",
+    "text",
+    "start",
+    "end",
+    "heading_path",
+    "part",
+    "is_heading",
+    "heading_level",
+    "township",
+    "years",
+)
+
+
+def default_seed_dir() -> Path:
+    """``./seeds`` if it exists, else the ``seeds/`` folder of the checkout holding this package."""
+    local = Path("seeds")
+    if local.is_dir():
+        return local
+    return Path(__file__).resolve().parent.parent / "seeds"
+
+
+@dataclass(frozen=True)
+class Report:
+    """A cleaned report with its sections and sentences.
+
+    Attributes
+    ----------
+    raw : RawReport
+        The file as read (path, encoding, hash, original text).
+    meta : ReportMeta
+        Title, township, years, publication date, page fields.
+    text : str
+        The cleaned text; sentence offsets point into it.
+    sections : list of Section
+    sentences : list of Sentence
+    """
+
+    raw: RawReport
+    meta: ReportMeta
+    text: str
+    sections: list[Section]
+    sentences: list[Sentence]
+
+    @property
+    def report_id(self) -> str:
+        return self.raw.report_id
+
+    def top_sections(self) -> list[Section]:
+        """Sections at the report's highest heading level (0 if present, else 1, …)."""
+        if not self.sections:
+            return []
+        top = min(s.level for s in self.sections)
+        return [s for s in self.sections if s.level == top]
+
+    def sentence_counts(self) -> dict[str, int]:
+        """Number of sentences per part, all parts present (zero if none)."""
+        counts = Counter(s.part for s in self.sentences)
+        return {part: counts.get(part, 0) for part in PARTS}
+
+    def sentence_records(self) -> Iterator[dict]:
+        """Sentence dicts with the report's township and years added, for export."""
+        years = "-".join(str(y) for y in self.meta.years)
+        for sentence in self.sentences:
+            yield {**sentence.to_record(), "township": self.meta.township or "", "years": years}
+
+
+def parse_raw(raw: RawReport) -> Report:
+    """Clean, structure and segment an already decoded report."""
+    clean = clean_report(raw)
+    if not clean.text.strip():
+        raise InputError(f"{raw.path}: no report text left after removing page noise")
+    headings = find_headings(clean.text)
+    sections = build_sections(clean.text, headings)
+    sentences = segment(clean.text, raw.report_id, headings, sections)
+    return Report(raw=raw, meta=clean.meta, text=clean.text, sections=sections, sentences=sentences)
+
+
+def parse_report(path: str | Path) -> Report:
+    """Read and parse one report file.
+
+    Examples
+    --------
+    >>> report = parse_report("seeds/003_788a321da40b58ee.txt")
+    >>> report.meta.township, [s.title for s in report.top_sections()][:1]
+    ('荫田镇', ['一、2021年各项工作情况'])
+    """
+    return parse_raw(read_report(path))
+
+
+def parse_text(text: str, report_id: str = "stdin") -> Report:
+    """Parse report text that did not come from a file (e.g. standard input)."""
+    raw = RawReport(report_id=report_id, path=report_id, text=text, encoding="utf-8", sha256="")
+    if not text.strip():
+        raise InputError(f"{report_id}: input is empty")
+    return parse_raw(raw)
+
+
+def iter_reports(paths: Iterable[str | Path], progress: bool = False) -> Iterator[Report]:
+    """Parse reports one at a time (memory stays flat for large collections)."""
+    files = [f for path in paths for f in list_report_files(path)]
+    for file in tqdm(files, desc="reading reports", unit="report", disable=not progress):
+        yield parse_report(file)
+
+
+def load_corpus(path: str | Path | Iterable[str | Path], progress: bool = False) -> list[Report]:
+    """Parse a report file, a folder of ``.txt`` reports, or several of either.
+
+    Examples
+    --------
+    >>> reports = load_corpus("seeds")
+    >>> len(reports)
+    5
+    """
+    paths = [path] if isinstance(path, str | Path) else list(path)
+    return list(iter_reports(paths, progress=progress))
+
+
+def corpus_table(reports: list[Report]) -> list[dict]:
+    """One summary row per report: township, years, sections, sentences per part."""
+    rows = []
+    for report in reports:
+        counts = report.sentence_counts()
+        rows.append(
+            {
+                "report_id": report.report_id,
+                "township": report.meta.township or "?",
+                "years": "-".join(str(y) for y in report.meta.years) or "?",
+                "published": report.meta.published or "",
+                "encoding": report.raw.encoding,
+                "top_sections": len(report.top_sections()),
+                "sections": len(report.sections),
+                "sentences": len(report.sentences),
+                **counts,
+            }
+        )
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    """Render dict rows as an aligned plain-text table (CJK counted double width)."""
+    if not rows:
+        return ""
+    columns = list(rows[0])
+
+    def width(value: str) -> int:
+        return sum(2 if "\u2e80" <= ch <= "\uffef" else 1 for ch in value)
+
+    cells = [[str(row[c]) for c in columns] for row in rows]
+    widths = [max(width(c), *(width(r[i]) for r in cells)) for i, c in enumerate(columns)]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v + " " * (w - width(v)) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    return "\n".join([line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)])
+
+
+def export_sentences(reports: Iterable[Report], path: str | Path) -> int:
+    """Write one row per sentence to ``.csv`` or ``.jsonl`` (atomically); return the row count."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in {".csv", ".jsonl"}:
+        raise InputError(f"{path}: export format must be .csv or .jsonl")
+    count = 0
+    with atomic_write(path) as fh:
+        writer = csv.DictWriter(fh, fieldnames=SENTENCE_FIELDS) if suffix == ".csv" else None
+        if writer:
+            writer.writeheader()
+        for report in reports:
+            for record in report.sentence_records():
+                if writer:
+                    writer.writerow(record)
+                else:
+                    fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+                count += 1
+    return count
+
+
+def records_to_csv(records: list[dict], fields: Iterable[str]) -> str:
+    """Render records as CSV text (used for stdout output)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(fields), extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(records)
+    return buffer.getvalue()

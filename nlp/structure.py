@@ -1,0 +1,194 @@
+"""Stage 3: recover a report's heading hierarchy and tag each section's part.
+
+Chinese work reports number their headings by convention:
+
+===== ==================================== ===============================
+level marker                               example
+===== ==================================== ===============================
+0     unnumbered part heading on its line  ``2019年工作总结``
+1     ``一、``                              ``一、2020年上半年工作总结``
+2     ``（一）`` / ``(一)``                  ``（一）疫情防控精准防治``
+3     ``1、`` / ``1.``                      ``1、乡村振兴开局有力。``
+item  ``一是`` … ``二是`` enumerations       ``一是强化组织领导。``
+===== ==================================== ===============================
+
+Scraped pages often lose line breaks, so a heading may run into the next one
+or into its text (``一、2020年工作总结（一）疫情防控常态开展。新冠肺炎…``).
+Headings are therefore searched at every line start *and* right after a
+sentence end or another heading, and a heading ends at the first sentence
+terminator, line end, next heading marker or ``一是`` enumeration.
+
+Each section is tagged with its *part* of the report: ``review`` (what was
+done), ``problems`` (存在问题/不足) or ``plan`` (计划/打算/思路/谋划/安排).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PARTS = ("review", "problems", "plan")
+
+_CN_DIGITS = "一二三四五六七八九十"
+_MARKERS = {
+    1: rf"[{_CN_DIGITS}]{{1,3}}、",
+    2: rf"[（(][{_CN_DIGITS}]{{1,3}}[）)]",
+    3: r"\d{1,2}[、．.](?!\d)",
+}
+_MARKER_RE = re.compile("|".join(f"(?P<l{level}>{pattern})" for level, pattern in _MARKERS.items()))
+#: ``一是`` / ``二是`` … opening an enumerated item.
+ITEM_RE = re.compile(rf"[{_CN_DIGITS}]{{1,3}}是")
+_TERMINATORS = "。！？!?"
+_HEADING_START_AFTER = _TERMINATORS + "”’」』）)"
+
+_PART_KEYWORDS = (
+    ("problems", re.compile(r"存在(?:的)?(?:主要)?(?:问题|不足|困难)|问题(?:及|和|与)不足|不足之处|困难和问题|短板")),
+    ("plan", re.compile(r"计划|打算|思路|谋划|安排|下一步|今后|展望")),
+    ("review", re.compile(r"总结|情况|回顾|成效|成绩|完成")),
+)
+_PART_HEADING_RE = re.compile(
+    r"^(?:(?:19|20)\d{2}年度?|上半年|下半年|今年|明年)?[^。，；！？、]{0,8}?"
+    r"(?:工作总结|工作思路|工作计划|工作打算|工作谋划|工作安排|工作要点|存在(?:的)?问题(?:及不足)?)$"
+)
+# A level-1 heading longer than this that names a part ends right after the part word:
+# "三、2021年工作计划2021年是…" lost the line break between heading and text.
+_LONG_HEADING = 20
+_PART_WORD_END_RE = re.compile(r"(?:工作总结|工作计划|工作打算|工作思路|工作谋划|工作安排|存在的?问题(?:及不足)?)")
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading found in the cleaned text.
+
+    ``start``/``end`` delimit the heading sentence, including a trailing
+    terminator when the heading ends with one; ``title`` is the same text
+    without trailing punctuation, as shown in heading paths.
+    """
+
+    level: int
+    start: int
+    end: int
+    title: str
+    part: str | None
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading with everything up to the next heading of the same or a higher level."""
+
+    level: int
+    title: str
+    start: int
+    end: int
+    part: str
+    path: tuple[str, ...]
+
+
+def part_of(title: str) -> str | None:
+    """Return the report part a heading names, or ``None`` if it names none.
+
+    Examples
+    --------
+    >>> part_of("二、存在的问题及不足"), part_of("三、2022年工作安排及打算"), part_of("一、党建工作有亮点")
+    ('problems', 'plan', None)
+    """
+    for part, pattern in _PART_KEYWORDS:
+        if pattern.search(title):
+            return part
+    return None
+
+
+def _heading_end(text: str, start: int, body_start: int, line_end: int, level: int) -> int:
+    """End of a heading that starts at ``start`` and whose marker ends at ``body_start``."""
+    end = line_end
+    terminator = min((i for i in (text.find(t, body_start, line_end) for t in _TERMINATORS) if i >= 0), default=-1)
+    if terminator >= 0:
+        end = terminator + 1
+    for pattern in (_MARKER_RE, ITEM_RE):
+        nested = pattern.search(text, body_start, end)
+        if nested:
+            end = min(end, nested.start())
+    if level == 1 and end - start > _LONG_HEADING and (word := _PART_WORD_END_RE.search(text, body_start, end)):
+        end = word.end()
+    return end
+
+
+def _is_heading_position(text: str, pos: int, line_start: int, previous_end: int) -> bool:
+    return pos in (line_start, previous_end) or text[pos - 1] in _HEADING_START_AFTER
+
+
+def find_headings(text: str) -> list[Heading]:
+    """Find the numbered and part headings of a cleaned report, in text order.
+
+    Examples
+    --------
+    >>> [h.title for h in find_headings("一、2020年工作总结（一）疫情防控常态开展。新冠肺炎疫情…")]
+    ['一、2020年工作总结', '（一）疫情防控常态开展']
+    """
+    headings: list[Heading] = []
+    offset = 0
+    for line in text.split("\n"):
+        line_start, line_end = offset, offset + len(line)
+        offset = line_end + 1
+        if not _MARKER_RE.match(line) and _PART_HEADING_RE.match(line):
+            headings.append(Heading(0, line_start, line_end, line, part_of(line)))
+            continue
+        headings.extend(_find_line_headings(text, line_start, line_end, headings))
+    return headings
+
+
+def _find_line_headings(text: str, line_start: int, line_end: int, previous: list[Heading]) -> list[Heading]:
+    found: list[Heading] = []
+    previous_end = -1
+    pos = line_start
+    while (match := _MARKER_RE.search(text, pos, line_end)) is not None:
+        pos = match.end()
+        if not _is_heading_position(text, match.start(), line_start, previous_end):
+            continue
+        level = int(match.lastgroup[1:])
+        end = _heading_end(text, match.start(), match.end(), line_end, level)
+        if end <= match.end():
+            continue  # a bare marker with nothing after it is not a heading
+        title = text[match.start() : end].rstrip(_TERMINATORS + "：:，,；;")
+        found.append(Heading(level, match.start(), end, title, part_of(title) if level <= 1 else None))
+        previous_end = end
+        pos = end
+    if not found and _is_disguised_section(text, line_start, line_end, previous):
+        end = _heading_end(text, line_start, line_start + 2, line_end, 2)
+        found.append(Heading(2, line_start, end, text[line_start:end].rstrip(_TERMINATORS), None))
+    return found
+
+
+def _is_disguised_section(text: str, line_start: int, line_end: int, previous: list[Heading]) -> bool:
+    """A paragraph like ``五是聚焦整治强保护…。一是…二是…`` between ``（四）`` and ``（六）``.
+
+    Its ordinal continues the level-2 numbering and it opens its own ``一是``
+    enumeration, so it is a level-2 heading whose parentheses were lost.
+    """
+    item = ITEM_RE.match(text, line_start, line_end)
+    if item is None or item.group(0) == "一是":
+        return False
+    last_level1 = max((i for i, h in enumerate(previous) if h.level <= 1), default=-1)
+    has_level2_siblings = any(h.level == 2 for h in previous[last_level1 + 1 :])
+    return has_level2_siblings and text.find("一是", item.end(), line_end) >= 0
+
+
+def build_sections(text: str, headings: list[Heading]) -> list[Section]:
+    """Give each heading its extent, heading path and part.
+
+    A heading that names no part inherits the part of its enclosing section;
+    the text before the first heading and unmarked top-level sections are
+    ``review``.
+    """
+    sections: list[Section] = []
+    stack: list[tuple[Heading, str]] = []
+    for i, heading in enumerate(headings):
+        while stack and stack[-1][0].level >= heading.level:
+            stack.pop()
+        inherited = stack[-1][1] if stack else "review"
+        part = heading.part or inherited
+        end = next((h.start for h in headings[i + 1 :] if h.level <= heading.level), len(text))
+        path = (*tuple(h.title for h, _ in stack), heading.title)
+        sections.append(Section(heading.level, heading.title, heading.start, end, part, path))
+        stack.append((heading, part))
+    return sections

@@ -1,0 +1,86 @@
+import csv
+import json
+
+import pytest
+
+from nlp.cli import build_parser
+
+from .helpers import ROOT, SEEDS, assert_one_line_error, run_cli, seed
+
+
+def subcommands():
+    parser = build_parser()
+    (action,) = [a for a in parser._actions if a.dest == "command"]
+    return sorted(action.choices)
+
+
+@pytest.mark.parametrize("command", subcommands())
+def test_every_subcommand_has_help(command):
+    result = run_cli(command, "--help")
+    assert result.returncode == 0
+    assert "usage: python -m nlp " + command in result.stdout
+
+
+def test_corpus_table_lists_every_seed():
+    result = run_cli("corpus")
+    assert result.returncode == 0, result.stderr
+    for township in ["李家疃镇", "X镇", "铁石口镇", "荫田镇", "洋沙湖镇"]:
+        assert township in result.stdout
+    header = result.stdout.splitlines()[0].split()
+    assert header[:3] == ["report_id", "township", "years"]
+    assert {"review", "problems", "plan"} <= set(header)
+
+
+def test_corpus_runs_from_another_folder(tmp_path):
+    result = run_cli("corpus", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "荫田镇" in result.stdout
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_export_writes_one_row_per_sentence(tmp_path, suffix):
+    out = tmp_path / f"sentences{suffix}"
+    result = run_cli("corpus", str(SEEDS), "--export", str(out))
+    assert result.returncode == 0, result.stderr
+    if suffix == ".csv":
+        with out.open(encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    else:
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) > 400
+    assert {"report_id", "index", "text", "start", "end", "heading_path", "part"} <= set(rows[0])
+    assert f"wrote {len(rows)} sentences" in result.stderr
+
+
+def test_export_refuses_to_overwrite_without_force(tmp_path):
+    out = tmp_path / "sentences.csv"
+    out.write_text("precious", encoding="utf-8")
+    assert_one_line_error(run_cli("corpus", str(seed("003")), "--export", str(out)), "--force")
+    assert out.read_text(encoding="utf-8") == "precious"
+    assert run_cli("corpus", str(seed("003")), "--export", str(out), "--force").returncode == 0
+    assert out.read_text(encoding="utf-8").startswith("report_id")
+
+
+def test_bad_inputs_give_one_line_errors(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    binary = tmp_path / "image.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10)
+    assert_one_line_error(run_cli("corpus", str(tmp_path / "missing.txt")), "missing.txt")
+    assert_one_line_error(run_cli("corpus", str(empty)), "empty")
+    assert_one_line_error(run_cli("corpus", str(binary)), "binary")
+    assert_one_line_error(run_cli("corpus", str(seed("003")), "--export", str(tmp_path / "x.xlsx")), ".jsonl")
+
+
+def test_gbk_report_via_cli(tmp_path):
+    gbk = tmp_path / "gbk.txt"
+    gbk.write_bytes(seed("003").read_text(encoding="utf-8").encode("gbk"))
+    result = run_cli("corpus", str(gbk))
+    assert result.returncode == 0, result.stderr
+    assert "荫田镇" in result.stdout and "gb18030" in result.stdout
+
+
+def test_readme_documents_every_subcommand():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in subcommands():
+        assert f"python -m nlp {command}" in readme
