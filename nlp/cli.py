@@ -8,12 +8,27 @@ with exit code 2 and no traceback.
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import sys
 
 from . import __version__
-from .corpus import corpus_table, default_seed_dir, export_sentences, format_table, load_corpus
-from .errors import NlpError
+from .corpus import (
+    corpus_table,
+    default_seed_dir,
+    export_sentences,
+    format_table,
+    load_corpus,
+    parse_report,
+    parse_text,
+)
+from .errors import InputError, NlpError
 from .fileio import refuse_overwrite
+from .reading import decode_bytes, read_report
+from .records import sentence_records
+
+PREDICT_REPORT_FIELDS = ("source", "index", "text", "heading", "part", "label", "score")
+PREDICT_LINE_FIELDS = ("source", "line", "text", "label", "score")
 
 
 def _cmd_corpus(args: argparse.Namespace) -> int:
@@ -49,6 +64,114 @@ def _add_corpus(subparsers) -> None:
     parser.set_defaults(handler=_cmd_corpus)
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    # scikit-learn and skops load only for the commands that need them: `corpus` and `--help` stay quick
+    from .classify import MODEL_NAMES
+    from .persist import card_path, save_classifier
+    from .training import train_classifier
+
+    if args.model not in MODEL_NAMES:
+        raise InputError(f"unknown --model {args.model!r}; choose from {', '.join(MODEL_NAMES)}")
+    refuse_overwrite(args.out, args.force)
+    reports = load_corpus(args.reports or [default_seed_dir()], progress=args.progress)
+    classifier = train_classifier(
+        reports, args.labels, model=args.model, evaluate=not args.no_eval, progress=args.progress
+    )
+    save_classifier(classifier, args.out, force=args.force)
+    metrics = classifier.model_card_["loro_metrics"]
+    summary = f"trained {args.model} on {len(reports)} reports, {classifier.model_card_['n_sentences']} sentences"
+    if metrics:
+        low, high = metrics["macro_f1_ci95"]
+        summary += f"; leave-one-report-out macro-F1 {metrics['macro_f1']:.3f} [{low:.3f}, {high:.3f}]"
+    print(f"{summary}\nwrote {args.out} and {card_path(args.out)}", file=sys.stderr)
+    return 0
+
+
+def _add_train(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train a sentence classifier on labelled reports and save it (skops + model card)",
+        description="Train the policy-sentence classifier on REPORTs (default: every seed report) with their "
+        "hand-coded labels, evaluate it leave-one-report-out, and save it with a model card.",
+    )
+    parser.add_argument(
+        "reports", nargs="*", metavar="REPORT", help="labelled report files or folders (default: seeds/)"
+    )
+    parser.add_argument("--labels", metavar="CSV", help="label file (default: seeds/labels.csv)")
+    parser.add_argument("--out", metavar="MODEL", required=True, help="where to save the model (.skops)")
+    parser.add_argument("--model", default="logreg", help="classifier: logreg (default), svm or cnb")
+    parser.add_argument("--no-eval", action="store_true", help="skip the leave-one-report-out evaluation")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing model file")
+    parser.add_argument("--progress", action="store_true", help="show progress bars")
+    parser.set_defaults(handler=_cmd_train)
+
+
+def _read_input(source: str) -> tuple[str, str]:
+    """Decoded text and an id for a file path or ``-`` (standard input)."""
+    if source == "-":
+        return decode_bytes(sys.stdin.buffer.read(), "<stdin>")[0], "stdin"
+    raw = read_report(source)
+    return raw.text, raw.report_id
+
+
+def _prediction_rows(classifier, source: str, one_per_line: bool):
+    if one_per_line:
+        text, report_id = _read_input(source)
+        lines = [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        inputs = [line for _, line in lines]
+        base = [{"source": report_id, "line": n, "text": line} for n, line in lines]
+    else:
+        report = parse_text(*_read_input(source)) if source == "-" else parse_report(source)
+        inputs = sentence_records([report])
+        base = [
+            {
+                "source": r["report_id"],
+                "index": r["index"],
+                "text": r["text"],
+                "heading": r["heading"],
+                "part": r["part"],
+            }
+            for r in inputs
+        ]
+    if not inputs:
+        raise InputError(f"{source}: no sentences to label")
+    for row, (label, score) in zip(base, classifier.predict_with_scores(inputs), strict=True):
+        yield {**row, "label": label, "score": round(score, 4)}
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from .persist import load_classifier
+
+    classifier = load_classifier(args.model)
+    fields = PREDICT_LINE_FIELDS if args.one_per_line else PREDICT_REPORT_FIELDS
+    writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+    if args.format == "csv":
+        writer.writeheader()
+    for source in args.files:
+        for row in _prediction_rows(classifier, source, args.one_per_line):
+            if args.format == "csv":
+                writer.writerow(row)
+            else:
+                sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+def _add_predict(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "predict",
+        help="label the sentences of reports with a trained model (JSON Lines or CSV on stdout)",
+        description="Label every sentence of each FILE (a report; '-' reads standard input) with a model saved "
+        "by 'train'. Output, one object per sentence: source, index, text, heading, part, label, score "
+        "(the model's probability of the label). With --one-per-line each non-empty input line is one sentence.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="report file(s), or - for standard input")
+    parser.add_argument("--model", required=True, metavar="MODEL", help="model file written by 'train'")
+    parser.add_argument("--one-per-line", action="store_true", help="treat each input line as one sentence")
+    parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="output format (default jsonl)")
+    parser.set_defaults(handler=_cmd_predict)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered."""
     parser = argparse.ArgumentParser(
@@ -59,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nlp {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_corpus(subparsers)
+    _add_train(subparsers)
+    _add_predict(subparsers)
     return parser
 
 

@@ -24,12 +24,38 @@ def refuse_overwrite(path: str | Path, force: bool) -> None:
         raise OutputExistsError(f"{path} already exists; pass --force to overwrite it")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
+    """Yield a temporary sibling path to write; rename it over ``path`` on success.
+
+    If the ``with`` block raises (or the process is killed), ``path`` keeps
+    its previous content and the temporary file is removed.  The new file
+    gets the usual permissions (``0o666`` minus the umask), not the ``0o600``
+    of a temporary file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp_name)
+        os.chmod(tmp_name, 0o666 & ~_umask())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
     """Open a temporary sibling of ``path`` for writing; rename it over ``path`` on success.
-
-    If the ``with`` block raises (or the process is killed), ``path`` keeps
-    its previous content and the temporary file is removed.
 
     Examples
     --------
@@ -40,20 +66,14 @@ def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-
     >>> target.read_text()
     'done'
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     binary = "b" in mode
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None if binary else "") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
+    with (
+        atomic_path(path) as tmp,
+        open(tmp, mode, encoding=None if binary else encoding, newline=None if binary else "") as fh,
+    ):
+        yield fh
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def write_text(path: str | Path, text: str) -> None:

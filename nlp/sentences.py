@@ -119,7 +119,8 @@ def split_spans(text: str, headings: list[Heading] = ()) -> list[tuple[int, int]
     return spans
 
 
-def _lead_clause(sentence: str) -> str:
+def lead_clause(sentence: str) -> str:
+    """The first clause of an item lead, used as its heading: ``一是强化组织领导。`` → ``一是强化组织领导``."""
     match = _LEAD_CLAUSE_RE.match(sentence)
     return match.group(0) if match else sentence
 
@@ -142,7 +143,7 @@ def segment(text: str, report_id: str, headings: list[Heading], sections: list[S
             item = None  # an item ends at the next heading or paragraph
         path = enclosing[-1].path if enclosing else ()
         if heading is None and ITEM_RE.match(sentence_text):
-            item = _lead_clause(sentence_text)
+            item = lead_clause(sentence_text)
         elif item is not None and heading is None:
             path = (*path, item)
         if heading is not None:

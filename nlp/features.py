@@ -1,0 +1,280 @@
+"""Stage 6: turn sentence records (:mod:`nlp.records`) into feature matrices.
+
+The transformers here follow scikit-learn conventions (parameters in
+``__init__``, validation in ``fit``), so :func:`make_features` returns an
+ordinary :class:`~sklearn.pipeline.FeatureUnion` whose parts can be swapped,
+weighted and grid-searched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from .codebook import load_codebook
+from .labels import HeadingRuleLabeler
+from .records import FIELDS, get_field
+from .structure import PARTS
+from .tokenize import JiebaTokenizer
+
+_NOISE_RE = re.compile(r"[0-9０-９.．%％XxＸ×]+")
+
+
+def strip_numbers(text: str) -> str:
+    """Remove digits, decimal points, percentages and ``X`` placeholders (for character n-grams).
+
+    Examples
+    --------
+    >>> strip_numbers("全镇X余名干部，完成41.7%")
+    '全镇余名干部，完成'
+    """
+    return _NOISE_RE.sub("", text)
+
+
+def terms_pattern(terms) -> str:
+    """One regex matching any of ``terms``, longest first (so 扫黑除恶专项斗争 beats 扫黑除恶)."""
+    return "|".join(map(re.escape, sorted(terms, key=len, reverse=True)))
+
+
+class SentenceField(TransformerMixin, BaseEstimator):
+    """Select one text field of sentence records, e.g. to feed a vectorizer.
+
+    Parameters
+    ----------
+    field : str, default="text"
+        One of :data:`FIELDS`.
+
+    Examples
+    --------
+    >>> SentenceField("heading").fit_transform([{"text": "完成。", "heading": "一、总结"}, "裸句"])
+    ['一、总结', '']
+    """
+
+    def __init__(self, field: str = "text"):
+        self.field = field
+
+    def fit(self, X, y=None):
+        if self.field not in FIELDS:
+            raise ValueError(f"field must be one of {FIELDS}, got {self.field!r}")
+        return self
+
+    def transform(self, X) -> list[str]:
+        return [str(get_field(x, self.field)) for x in X]
+
+
+class StructureFeatures(TransformerMixin, BaseEstimator):
+    """One-hot report part plus heading and item-lead flags (5 columns).
+
+    A record without structure (a plain string) gets all zeros.
+    """
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        rows = []
+        for x in X:
+            part = get_field(x, "part")
+            flags = [float(get_field(x, "is_heading")), float(get_field(x, "is_item_lead"))]
+            rows.append([float(part == p) for p in PARTS] + flags)
+        return sparse.csr_matrix(np.asarray(rows, dtype=float).reshape(len(rows), len(PARTS) + 2))
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray([f"part={p}" for p in PARTS] + ["is_heading", "is_item_lead"], dtype=object)
+
+
+class CodebookLexicon(TransformerMixin, BaseEstimator):
+    """Per-category counts of the codebook's typical terms in one field.
+
+    Parameters
+    ----------
+    field : str, default="text"
+        Record field to search.
+    codebook : str or None, default=None
+        Path of a codebook JSON; ``None`` uses the packaged codebook.
+    scale : {"log", "binary", "count"}, default="log"
+        ``log1p`` of the counts, presence only, or raw counts.
+
+    Examples
+    --------
+    >>> lexicon = CodebookLexicon().fit(["x"])
+    >>> row = lexicon.transform(["开展扫黑除恶，做好疫情防控和疫苗接种"]).toarray()[0]
+    >>> dict(zip(lexicon.categories_, row.round(2).tolist()))["epidemic"]
+    1.39
+    """
+
+    def __init__(self, field: str = "text", codebook: str | None = None, scale: str = "log"):
+        self.field = field
+        self.codebook = codebook
+        self.scale = scale
+
+    def fit(self, X, y=None):
+        if self.scale not in {"log", "binary", "count"}:
+            raise ValueError(f"scale must be 'log', 'binary' or 'count', got {self.scale!r}")
+        SentenceField(self.field).fit(X)
+        codebook = load_codebook(self.codebook)
+        self.categories_ = list(codebook.ids)
+        self.patterns_ = [terms_pattern(codebook[c].typical_terms) for c in self.categories_]
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "patterns_")
+        texts = SentenceField(self.field).fit_transform(X)
+        counts = np.array([[len(re.findall(p, t)) for p in self.patterns_] for t in texts], dtype=float)
+        counts = counts.reshape(len(texts), len(self.patterns_))
+        if self.scale == "log":
+            counts = np.log1p(counts)
+        elif self.scale == "binary":
+            counts = (counts > 0).astype(float)
+        return sparse.csr_matrix(counts)
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self, "categories_")
+        return np.asarray([f"{self.field}:{c}" for c in self.categories_], dtype=object)
+
+
+class HeadingRuleFeatures(TransformerMixin, BaseEstimator):
+    """One-hot of the weak label that heading rules give a sentence (see :class:`nlp.labels.HeadingRuleLabeler`)."""
+
+    def __init__(self, rules: str | None = None):
+        self.rules = rules
+
+    def fit(self, X, y=None):
+        self.labeler_ = HeadingRuleLabeler(rules=self.rules).fit()
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "labeler_")
+        predicted = self.labeler_.predict(X)
+        classes = list(self.labeler_.classes_)
+        rows = np.zeros((len(predicted), len(classes)))
+        for i, label in enumerate(predicted):
+            rows[i, classes.index(label)] = 1.0
+        return sparse.csr_matrix(rows)
+
+
+def word_tfidf(tokenizer: JiebaTokenizer | None = None, **kwargs) -> TfidfVectorizer:
+    """TF-IDF over jieba words with sensible defaults for short policy sentences."""
+    params = {"sublinear_tf": True, "min_df": 1, "token_pattern": None, "lowercase": False, **kwargs}
+    return TfidfVectorizer(tokenizer=tokenizer or JiebaTokenizer(), **params)
+
+
+def char_tfidf(**kwargs) -> TfidfVectorizer:
+    """TF-IDF over character 1-3-grams of text without numbers and placeholders."""
+    params = {"analyzer": "char", "ngram_range": (1, 3), "sublinear_tf": True, "min_df": 2, **kwargs}
+    return TfidfVectorizer(preprocessor=strip_numbers, **params)
+
+
+class EmptySafe(TransformerMixin, BaseEstimator):
+    """Wrap a vectorizer so a field with no usable words gives zero columns instead of an error.
+
+    Sentences given as plain strings have no heading or context, and a tiny
+    training set may leave no term between ``min_df`` and ``max_df``; a model
+    trained on such data must still fit and predict.
+
+    Examples
+    --------
+    >>> EmptySafe(TfidfVectorizer()).fit_transform(["", ""]).shape
+    (2, 0)
+    """
+
+    def __init__(self, vectorizer):
+        self.vectorizer = vectorizer
+
+    def fit(self, X, y=None):
+        self.vectorizer_ = clone(self.vectorizer)
+        try:
+            self.vectorizer_.fit(X)
+        except ValueError as exc:
+            # too few usable documents: nothing survives the stop list, or min_df/max_df cannot both hold
+            if "empty vocabulary" not in str(exc) and "max_df corresponds to" not in str(exc):
+                raise
+            self.vectorizer_ = None
+        if getattr(self.vectorizer_, "stop_words_", None) is not None:
+            # the terms pruned by min_df/max_df: introspection only, and most of a saved model's size
+            self.vectorizer_.stop_words_ = None
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "vectorizer_")
+        if self.vectorizer_ is None:
+            return sparse.csr_matrix((len(X), 0))
+        return self.vectorizer_.transform(X)
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self, "vectorizer_")
+        if self.vectorizer_ is None:
+            return np.asarray([], dtype=object)
+        return self.vectorizer_.get_feature_names_out()
+
+
+def _field_pipeline(field: str, vectorizer) -> Pipeline:
+    return Pipeline([("select", SentenceField(field)), ("vectorize", EmptySafe(vectorizer))])
+
+
+#: Blocks of the default feature union, in order.
+DEFAULT_BLOCKS = (
+    "words",
+    "chars",
+    "heading",
+    "context",
+    "lexicon",
+    "heading_lexicon",
+    "context_lexicon",
+    "heading_rules",
+    "structure",
+)
+
+#: Blocks that need nothing but the sentence itself.
+TEXT_BLOCKS = ("words", "chars", "lexicon")
+
+
+def make_features(
+    blocks: Sequence[str] = DEFAULT_BLOCKS,
+    weights: dict[str, float] | None = None,
+    tokenizer: JiebaTokenizer | None = None,
+) -> FeatureUnion:
+    """The feature union of a policy-sentence classifier.
+
+    Parameters
+    ----------
+    blocks : sequence of str
+        Which blocks to use: ``words`` and ``chars`` (TF-IDF of the sentence),
+        ``heading`` (TF-IDF of its heading path), ``context`` (TF-IDF of its
+        section text), ``lexicon`` and ``heading_lexicon`` (codebook terms in
+        the sentence and its nearest heading), ``structure`` (part, heading
+        and item-lead flags).
+    weights : dict, optional
+        Multiplier per block (``FeatureUnion.transformer_weights``).
+    tokenizer : JiebaTokenizer, optional
+        Shared by the word-level blocks.
+
+    Examples
+    --------
+    >>> union = make_features(blocks=("words", "lexicon"))
+    >>> union.fit_transform(["落实两不愁三保障。", "开展扫黑除恶。"]).shape
+    (2, 11)
+    """
+    tokenizer = tokenizer or JiebaTokenizer()
+    available = {
+        "words": lambda: _field_pipeline("text", word_tfidf(tokenizer)),
+        "chars": lambda: _field_pipeline("text", char_tfidf()),
+        "heading": lambda: _field_pipeline("heading", word_tfidf(tokenizer)),
+        "context": lambda: _field_pipeline("context", word_tfidf(tokenizer, min_df=2, max_df=0.5)),
+        "lexicon": lambda: CodebookLexicon("text"),
+        "heading_lexicon": lambda: CodebookLexicon("nearest_heading"),
+        "context_lexicon": lambda: CodebookLexicon("context"),
+        "heading_rules": lambda: HeadingRuleFeatures(),
+        "structure": lambda: StructureFeatures(),
+    }
+    unknown = set(blocks) - set(available)
+    if unknown:
+        raise ValueError(f"unknown feature blocks {sorted(unknown)}; choose from {sorted(available)}")
+    return FeatureUnion([(name, available[name]()) for name in blocks], transformer_weights=weights)

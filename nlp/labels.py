@@ -1,0 +1,174 @@
+"""Hand-coded labels and weak labels from headings.
+
+Hand labels are data (``seeds/labels.csv``): one row per sentence with
+``report_id``, ``index``, ``label`` and ``text``.  They are keyed by report id
+and sentence *text*, so they survive changes to segmentation elsewhere in a
+report; ``index`` is informational.
+
+Weak labels come from headings alone (:class:`HeadingRuleLabeler`), with
+rules kept in ``nlp/resources/heading_rules.json``: a cheap alternative to
+hand coding whose agreement with the hand labels the classification
+experiment reports.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .codebook import load_codebook
+from .corpus import Report, default_seed_dir
+from .errors import ConfigError, InputError
+from .fileio import atomic_write
+from .records import get_field
+from .resources import resource_path
+from .sentences import HEADING_SEPARATOR
+
+LABEL_COLUMNS = ("report_id", "index", "label", "text")
+HEADING_RULES_FILE = "heading_rules.json"
+
+LabelKey = tuple[str, str]
+
+
+def default_labels_path() -> Path:
+    """``labels.csv`` next to the seed reports."""
+    return default_seed_dir() / "labels.csv"
+
+
+def load_labels(path: str | Path | None = None) -> dict[LabelKey, str]:
+    """Read a label CSV into ``{(report_id, sentence text): label}``.
+
+    Raises
+    ------
+    InputError
+        If the file is missing.
+    ConfigError
+        If columns are missing, a label is not a codebook category, or the
+        same sentence carries two different labels.
+    """
+    path = Path(path) if path else default_labels_path()
+    if not path.is_file():
+        raise InputError(f"{path}: label file not found")
+    valid = set(load_codebook().ids)
+    labels: dict[LabelKey, str] = {}
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"report_id", "label", "text"} - set(reader.fieldnames or ())
+        if missing:
+            raise ConfigError(f"{path}: missing columns {sorted(missing)}")
+        for line, row in enumerate(reader, start=2):
+            key, label = (row["report_id"], row["text"]), row["label"].strip()
+            if label not in valid:
+                raise ConfigError(f"{path}:{line}: unknown label {label!r}; valid: {', '.join(sorted(valid))}")
+            if labels.get(key, label) != label:
+                raise ConfigError(f"{path}:{line}: sentence labelled both {labels[key]!r} and {label!r}")
+            labels[key] = label
+    return labels
+
+
+def labels_for(reports: Iterable[Report], labels: dict[LabelKey, str]) -> list[str]:
+    """The label of every sentence of ``reports``, in order.
+
+    Raises
+    ------
+    ConfigError
+        If any sentence has no label (the message names how many and the first).
+    """
+    found, missing = [], []
+    for report in reports:
+        for sentence in report.sentences:
+            label = labels.get((report.report_id, sentence.text))
+            if label is None:
+                missing.append(f"{report.report_id}#{sentence.index} {sentence.text[:30]}")
+            found.append(label)
+    if missing:
+        raise ConfigError(f"{len(missing)} sentences have no label, first: {missing[0]}")
+    return found
+
+
+def write_labels(path: str | Path, reports: Iterable[Report], labels: Sequence[str]) -> None:
+    """Write labels for the sentences of ``reports`` in the label-file format."""
+    rows = ((r.report_id, s.index, s.text) for r in reports for s in r.sentences)
+    with atomic_write(path) as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(LABEL_COLUMNS)
+        for (report_id, index, text), label in zip(rows, labels, strict=True):
+            writer.writerow([report_id, index, label, text])
+
+
+@lru_cache(maxsize=4)
+def load_heading_rules(path: str | None = None) -> tuple[tuple[str, str], ...]:
+    """``(category, regex)`` pairs of the heading rules file."""
+    source = Path(path) if path else resource_path(HEADING_RULES_FILE)
+    data = json.loads(source.read_text(encoding="utf-8"))
+    valid = set(load_codebook().ids)
+    rules = tuple((r["category"], r["pattern"]) for r in data["rules"])
+    unknown = {c for c, _ in rules} - valid
+    if unknown:
+        raise ConfigError(f"{source}: rules name unknown categories {sorted(unknown)}")
+    return rules
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
+
+
+class HeadingRuleLabeler(ClassifierMixin, BaseEstimator):
+    """Label sentences from their headings with hand-written word rules (weak labels).
+
+    A heading or an ``一是…`` item lead is labelled from its own text; any
+    other sentence from its nearest heading that a rule matches, walking up
+    the heading path.  Within one heading the earliest matching word wins.
+    Without any match the label is ``default``.  ``fit`` learns nothing; the
+    estimator interface lets it sit beside trained models in evaluations.
+
+    Parameters
+    ----------
+    rules : str or None, default=None
+        Path of a rules JSON; ``None`` uses ``nlp/resources/heading_rules.json``.
+    default : str, default="general"
+
+    Examples
+    --------
+    >>> labeler = HeadingRuleLabeler().fit()
+    >>> labeler.predict([{"text": "成立领导小组。", "heading": "一、工作总结 > （一）疫情防控精准防治"}]).tolist()
+    ['epidemic']
+    """
+
+    def __init__(self, rules: str | None = None, default: str = "general"):
+        self.rules = rules
+        self.default = default
+
+    def fit(self, X=None, y=None):
+        rules = load_heading_rules(self.rules)
+        self.classes_ = np.asarray(load_codebook().ids)
+        if self.default not in self.classes_:
+            raise ValueError(f"default must be a codebook category, got {self.default!r}")
+        self.rules_ = list(rules)  # pattern strings, not compiled regexes: they persist safely
+        return self
+
+    def label_heading(self, heading: str) -> str | None:
+        """The category of one heading text, or ``None`` if no rule matches."""
+        check_is_fitted(self, "rules_")
+        hits = [(m.start(), i, c) for i, (c, p) in enumerate(self.rules_) if (m := _compiled(p).search(heading))]
+        return min(hits)[2] if hits else None
+
+    def predict_one(self, record: dict | str) -> str:
+        own = get_field(record, "text") if get_field(record, "is_heading") or get_field(record, "is_item_lead") else ""
+        headings = [h for h in str(get_field(record, "heading")).split(HEADING_SEPARATOR) if h]
+        for heading in [own, *reversed(headings)]:
+            if heading and (category := self.label_heading(heading)):
+                return category
+        return self.default
+
+    def predict(self, X) -> np.ndarray:
+        return np.asarray([self.predict_one(x) for x in X])

@@ -1,0 +1,121 @@
+"""Save and load trained classifiers with skops (not pickle), plus a model card.
+
+A model file is a skops archive of a :class:`~nlp.classify.PolicyClassifier`
+whose ``model_card_`` attribute records the training reports and their
+hashes, the codebook and package versions and the leave-one-report-out
+metrics; a readable copy of the card is written beside it as
+``<model>.card.md``.
+
+Loading never executes code from the file: skops rebuilds objects from a
+schema and refuses any type outside :data:`ALLOWED_TYPES` (this package's
+components and scikit-learn internals that skops does not trust by
+default).  A file with other types is refused with a clear error, and a
+corrupt or foreign file gives a one-line :class:`~nlp.errors.ModelFileError`.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import skops.io as sio
+
+from .classify import PolicyClassifier
+from .errors import ModelFileError, UntrustedModelError
+from .fileio import atomic_path, refuse_overwrite, write_text
+
+#: Types a model file may contain beyond skops' default trusted set.
+ALLOWED_TYPES = frozenset(
+    {
+        "nlp.classify.PolicyClassifier",
+        "nlp.classify.KeywordRuleClassifier",
+        "nlp.features.CodebookLexicon",
+        "nlp.features.EmptySafe",
+        "nlp.features.HeadingRuleFeatures",
+        "nlp.features.SentenceField",
+        "nlp.features.StructureFeatures",
+        "nlp.features.strip_numbers",
+        "nlp.labels.HeadingRuleLabeler",
+        "nlp.tokenize.JiebaTokenizer",
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._SigmoidCalibration",
+    }
+)
+
+
+def save_classifier(classifier: PolicyClassifier, path: str | Path, force: bool = False) -> Path:
+    """Write ``classifier`` (and its card) atomically; refuse to overwrite unless ``force``."""
+    path = Path(path)
+    refuse_overwrite(path, force)
+    with atomic_path(path) as tmp:
+        sio.dump(classifier, tmp, compression=zipfile.ZIP_DEFLATED)
+    card = getattr(classifier, "model_card_", None)
+    if card:
+        write_text(card_path(path), render_card(card))
+    return path
+
+
+def card_path(model_path: str | Path) -> Path:
+    """``model.skops`` → ``model.card.md``."""
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.stem + ".card.md")
+
+
+def load_classifier(path: str | Path) -> PolicyClassifier:
+    """Load a classifier saved by :func:`save_classifier`.
+
+    Raises
+    ------
+    ModelFileError
+        If the file is missing, corrupt, or holds something other than a classifier.
+    UntrustedModelError
+        If the file holds object types outside :data:`ALLOWED_TYPES`.
+
+    Examples
+    --------
+    >>> load_classifier("no/such/model.skops")
+    Traceback (most recent call last):
+    ...
+    nlp.errors.ModelFileError: no/such/model.skops: model file not found
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: model file not found")
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # zip, JSON and schema errors all mean "not a model file"
+        raise ModelFileError(f"{path}: not a readable model file ({type(exc).__name__})") from exc
+    refused = sorted(set(untrusted) - ALLOWED_TYPES)
+    if refused:
+        raise UntrustedModelError(
+            f"{path}: refusing to load types outside the allow-list: {', '.join(refused)} "
+            "(only load model files you trust; see nlp.persist.ALLOWED_TYPES)"
+        )
+    try:
+        model = sio.load(path, trusted=untrusted)
+    except Exception as exc:
+        raise ModelFileError(f"{path}: cannot rebuild the model ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(model, PolicyClassifier) or not hasattr(model, "pipeline_"):
+        raise ModelFileError(f"{path}: holds a {type(model).__name__}, not a trained PolicyClassifier")
+    return model
+
+
+def render_card(card: dict) -> str:
+    """The model card as Markdown."""
+    lines = [f"# Model card: {card.get('name', 'policy sentence classifier')}", ""]
+    for key in ("package_version", "codebook_version", "model", "feature_blocks", "n_sentences", "labels_file"):
+        if key in card:
+            lines.append(f"- **{key}**: {card[key]}")
+    lines += ["", "## Training reports", "", "| report | sentences | sha256 |", "|---|---|---|"]
+    lines += [f"| {r['report_id']} | {r['sentences']} | `{r['sha256']}` |" for r in card.get("training_reports", [])]
+    metrics = card.get("loro_metrics")
+    lines += ["", "## Leave-one-report-out evaluation", ""]
+    if metrics:
+        low, high = metrics["macro_f1_ci95"]
+        lines.append(f"Macro-F1 {metrics['macro_f1']:.3f} (95% bootstrap interval {low:.3f}–{high:.3f}), ")
+        lines.append(f"accuracy {metrics['accuracy']:.3f}, on {metrics['n']} held-out sentences.")
+        lines += ["", "| held-out report | sentences | macro-F1 | accuracy |", "|---|---|---|---|"]
+        lines += [f"| {f['report']} | {f['n']} | {f['macro_f1']:.3f} | {f['accuracy']:.3f} |" for f in metrics["folds"]]
+    else:
+        lines.append("Not evaluated (fewer than two labelled training reports, or `--no-eval`).")
+    return "\n".join(lines) + "\n"

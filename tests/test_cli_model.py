@@ -1,0 +1,61 @@
+"""``python -m nlp train`` and ``predict`` end to end, in fresh processes."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from .helpers import assert_one_line_error, run_cli, seed
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "model.skops"
+    result = run_cli("train", str(seed("002")), str(seed("004")), "--out", str(path), "--no-eval")
+    assert result.returncode == 0, result.stderr
+    assert path.is_file() and path.with_name("model.card.md").is_file()
+    return path
+
+
+def test_train_refuses_to_overwrite_and_needs_labels(model, tmp_path):
+    assert_one_line_error(run_cli("train", str(seed("001")), "--out", str(model)), "--force")
+    unlabelled = tmp_path / "new.txt"
+    unlabelled.write_text("某镇2020年工作总结\n一、工作总结\n完成了新的任务。", encoding="utf-8")
+    assert_one_line_error(run_cli("train", str(unlabelled), "--out", str(tmp_path / "m.skops")), "no label")
+
+
+def test_predict_report_as_json_lines(model):
+    result = run_cli("predict", "--model", str(model), str(seed("003")))
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 92
+    assert {"text", "label", "score", "heading", "part", "index", "source"} <= set(rows[0])
+    assert all(0 < row["score"] <= 1 for row in rows)
+    by_text = {row["text"]: row for row in rows}
+    assert by_text["全面落实健康监测，及时上报监测结果，全面推广新冠疫苗接种，做到应接尽接。"]["label"] == "epidemic"
+    assert by_text["1.抓实安全生产工作。"]["label"] == "governance"
+
+
+def test_predict_one_per_line_from_stdin_as_csv(model):
+    lines = "做好疫情防控工作\n\n开展扫黑除恶专项斗争\n新增低保35人\n"
+    result = run_cli("predict", "--model", str(model), "--one-per-line", "--format", "csv", "-", stdin=lines)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["line"] for r in rows] == ["1", "3", "4"]
+    assert [r["label"] for r in rows] == ["epidemic", "governance", "welfare"]
+
+
+def test_predict_report_from_stdin(model):
+    text = seed("001").read_text(encoding="utf-8")
+    result = run_cli("predict", "--model", str(model), "-", stdin=text)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows[0]["source"] == "stdin" and len(rows) == 41
+
+
+def test_predict_bad_input_is_one_line(model, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    assert_one_line_error(run_cli("predict", "--model", str(model), str(empty)), "empty")
+    assert_one_line_error(run_cli("predict", "--model", str(model), "--one-per-line", "-", stdin="\n\n"), "empty")

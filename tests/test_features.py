@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from nlp.features import (
+    DEFAULT_BLOCKS,
+    CodebookLexicon,
+    EmptySafe,
+    HeadingRuleFeatures,
+    SentenceField,
+    StructureFeatures,
+    make_features,
+)
+
+RECORDS = [
+    {
+        "text": "落实两不愁三保障。",
+        "heading": "（二）脱贫攻坚",
+        "nearest_heading": "（二）脱贫攻坚",
+        "part": "review",
+        "context": "落实两不愁三保障。",
+        "is_heading": False,
+        "is_item_lead": False,
+    },
+    {
+        "text": "（三）疫情防控",
+        "heading": "一、总结",
+        "nearest_heading": "一、总结",
+        "part": "plan",
+        "context": "织密疫情防控网。",
+        "is_heading": True,
+        "is_item_lead": False,
+    },
+]
+
+
+def test_default_features_fit_records_and_plain_strings():
+    union = make_features()
+    matrix = union.fit_transform([*RECORDS, "开展扫黑除恶。"])
+    assert matrix.shape[0] == 3
+    assert [name for name, _ in union.transformer_list] == list(DEFAULT_BLOCKS)
+    assert np.isfinite(matrix.toarray()).all()
+
+
+def test_feature_union_parts_are_grid_searchable():
+    params = clone(make_features(weights={"words": 2.0})).get_params()
+    assert params["transformer_weights"] == {"words": 2.0}
+    assert "words__vectorize__vectorizer__tokenizer__min_length" in params
+    with pytest.raises(ValueError, match="unknown feature blocks"):
+        make_features(blocks=("words", "sentiment"))
+
+
+def test_empty_fields_give_zero_columns_not_errors():
+    safe = EmptySafe(TfidfVectorizer())
+    assert safe.fit_transform(["", ""]).shape == (2, 0)
+    assert safe.transform(["新句子"]).shape == (1, 0)
+    assert EmptySafe(TfidfVectorizer(min_df=2, max_df=0.5)).fit(["aa", "aa"]).transform(["aa"]).shape == (1, 0)
+    fitted = EmptySafe(TfidfVectorizer(min_df=2)).fit(["aa bb", "aa cc"]).vectorizer_
+    assert getattr(fitted, "stop_words_", None) is None  # pruned terms are not kept in saved models
+
+
+def test_lexicon_structure_and_rule_blocks():
+    lexicon = CodebookLexicon(scale="count").fit(RECORDS)
+    counts = dict(zip(lexicon.categories_, lexicon.transform(RECORDS).toarray()[0], strict=True))
+    assert counts["poverty"] == 1 and counts["epidemic"] == 0
+    structure = StructureFeatures().fit(RECORDS).transform(RECORDS).toarray()
+    assert structure.tolist() == [[1, 0, 0, 0, 0], [0, 0, 1, 1, 0]]
+    rules = HeadingRuleFeatures().fit(RECORDS).transform(RECORDS).toarray()
+    assert rules.sum(axis=1).tolist() == [1, 1]
+    with pytest.raises(ValueError, match="field"):
+        SentenceField("title").fit(RECORDS)
+    with pytest.raises(ValueError, match="scale"):
+        CodebookLexicon(scale="tfidf").fit(RECORDS)
