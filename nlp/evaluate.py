@@ -22,7 +22,7 @@ from sklearn.metrics import (
     make_scorer,
     precision_recall_fscore_support,
 )
-from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut
+from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, ParameterGrid
 from tqdm.auto import tqdm
 
 MACRO_F1 = make_scorer(f1_score, average="macro", zero_division=0)
@@ -47,6 +47,9 @@ class LoroResult:
 def _fit_fold(estimator, param_grid, X_train, y_train, groups_train, n_jobs):
     if not param_grid or len(set(groups_train)) < 2:
         return clone(estimator).fit(X_train, y_train), {}
+    grid = list(ParameterGrid(param_grid))
+    if len(grid) == 1:  # nothing to choose: no inner search
+        return clone(estimator).set_params(**grid[0]).fit(X_train, y_train), _plain(grid[0])
     search = GridSearchCV(clone(estimator), param_grid, scoring=MACRO_F1, cv=LeaveOneGroupOut(), n_jobs=n_jobs)
     search.fit(X_train, y_train, groups=groups_train)
     return search.best_estimator_, _plain(search.best_params_)

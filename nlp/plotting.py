@@ -92,42 +92,129 @@ def save_figure(fig: Figure, stem: str | Path, formats: Sequence[str] = FIGURE_F
     return written
 
 
-def plot_confusion(matrix: Sequence[Sequence[int]], labels: Sequence[str], title: str) -> Figure:
-    """Confusion matrix heatmap, rows = hand-coded, columns = predicted; counts in cells."""
+def plot_heatmap(
+    matrix: Sequence[Sequence[float]],
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    title: str,
+    xlabel: str = "",
+    ylabel: str = "",
+    cell_format: str = "{:.2f}",
+    colorbar_label: str = "",
+    vmax: float | None = None,
+    size: tuple[float, float] | None = None,
+    annotations: Sequence[Sequence[float]] | None = None,
+) -> Figure:
+    """Annotated heatmap (sequential colour map, darker = larger).
+
+    Cells show ``matrix`` values, or ``annotations`` (e.g. counts behind shares) when given.
+    """
     matrix = np.asarray(matrix, dtype=float)
-    fig = new_figure(9, 7.5)
+    shown = matrix if annotations is None else np.asarray(annotations, dtype=float)
+    width, height = size or (max(6.0, 0.9 * len(col_labels) + 3), max(4.0, 0.45 * len(row_labels) + 2))
+    fig = new_figure(width, height)
     ax = fig.add_subplot()
-    totals = matrix.sum(axis=1, keepdims=True)
-    shares = np.divide(matrix, totals, out=np.zeros_like(matrix), where=totals > 0)
-    image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-    names = [category_label(c, "zh") for c in labels]
-    ax.set_xticks(range(len(labels)), names, rotation=45, ha="right")
-    ax.set_yticks(range(len(labels)), names)
-    for i in range(len(labels)):
-        for j in range(len(labels)):
-            if matrix[i, j]:
-                color = "white" if shares[i, j] > 0.5 else "black"
-                ax.text(j, i, int(matrix[i, j]), ha="center", va="center", color=color)
-    ax.set_xlabel("预测类别 (predicted)")
-    ax.set_ylabel("人工编码 (hand-coded)")
+    top = vmax if vmax is not None else (matrix.max() if matrix.size and matrix.max() > 0 else 1.0)
+    image = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=top, aspect="auto")
+    ax.set_xticks(range(len(col_labels)), col_labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(row_labels)), row_labels)
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            if shown[i, j]:
+                color = "white" if matrix[i, j] > 0.6 * top else "black"
+                ax.text(j, i, cell_format.format(shown[i, j]), ha="center", va="center", color=color, fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
-    fig.colorbar(image, ax=ax, label="行内比例 (share of row)")
+    fig.colorbar(image, ax=ax, label=colorbar_label)
+    return fig
+
+
+def plot_confusion(matrix: Sequence[Sequence[int]], labels: Sequence[str], title: str) -> Figure:
+    """Confusion matrix, rows = hand-coded, columns = predicted; shaded by row share, counts in cells."""
+    counts = np.asarray(matrix, dtype=float)
+    totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    names = [category_label(c, "zh") for c in labels]
+    return plot_heatmap(
+        shares,
+        names,
+        names,
+        title,
+        xlabel="预测类别 (predicted)",
+        ylabel="人工编码 (hand-coded)",
+        colorbar_label="行内比例 (share of row)",
+        vmax=1.0,
+        size=(9, 7.5),
+        annotations=counts,
+        cell_format="{:.0f}",
+    )
+
+
+def plot_grouped_bars(
+    series: dict[str, Sequence[float]],
+    categories: Sequence[str],
+    title: str,
+    ylabel: str,
+    colors: Sequence[str] | None = None,
+    ylim: tuple[float, float] | None = None,
+) -> Figure:
+    """Grouped bars: one group per category (x), one bar per series."""
+    fig = new_figure(max(8.0, 0.9 * len(categories) + 3), 5)
+    ax = fig.add_subplot()
+    width = 0.8 / max(len(series), 1)
+    x = np.arange(len(categories))
+    colors = colors or SERIES_COLORS
+    for k, (name, values) in enumerate(series.items()):
+        offset = (k - (len(series) - 1) / 2) * width
+        ax.bar(x + offset, list(values), width, label=name, color=colors[k % len(colors)])
+    ax.set_xticks(x, list(categories), rotation=30, ha="right")
+    if ylim:
+        ax.set_ylim(*ylim)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.legend(loc="outside lower center", ncols=min(len(series), 7), fontsize="small")
+    ax.grid(axis="y", alpha=0.3)
     return fig
 
 
 def plot_per_class_f1(scores: dict[str, dict[str, float]], labels: Sequence[str], title: str) -> Figure:
     """Grouped bars: F1 per category (x) for each model or baseline (series)."""
-    fig = new_figure(11, 5)
-    ax = fig.add_subplot()
-    width = 0.8 / max(len(scores), 1)
-    x = np.arange(len(labels))
-    for k, (name, per_class) in enumerate(scores.items()):
-        values = [per_class.get(label, 0.0) for label in labels]
-        ax.bar(x + (k - (len(scores) - 1) / 2) * width, values, width, label=name, color=SERIES_COLORS[k % 8])
-    ax.set_xticks(x, [category_label(c, "zh") for c in labels], rotation=30, ha="right")
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("F1（留一报告交叉验证 leave-one-report-out）")
-    ax.set_title(title)
-    fig.legend(loc="outside lower center", ncols=min(len(scores), 7), fontsize="small")
-    ax.grid(axis="y", alpha=0.3)
+    series = {name: [per_class.get(label, 0.0) for label in labels] for name, per_class in scores.items()}
+    names = [category_label(c, "zh") for c in labels]
+    return plot_grouped_bars(series, names, title, "F1（留一报告交叉验证 leave-one-report-out）", ylim=(0, 1.05))
+
+
+def plot_top_terms(topics: Sequence[Sequence[tuple[str, float]]], names: Sequence[str], title: str, ncols: int = 4):
+    """One small horizontal bar chart of top terms per topic, all topics in one grid."""
+    nrows = -(-len(topics) // ncols)
+    fig = new_figure(3.2 * ncols, 2.9 * nrows)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        if k >= len(topics):
+            ax.set_axis_off()
+            continue
+        terms = list(topics[k])[::-1]
+        ax.barh([t for t, _ in terms], [w for _, w in terms], color=SERIES_COLORS[k % len(SERIES_COLORS)])
+        ax.set_title(names[k], fontsize=9)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.tick_params(axis="y", labelsize=8)
+    fig.suptitle(title)
+    return fig
+
+
+def plot_curves(
+    x: Sequence[float], panels: dict[str, Sequence[float]], title: str, xlabel: str, marker_x: float | None = None
+) -> Figure:
+    """One small line plot per quantity against a shared x (e.g. metrics against k)."""
+    fig = new_figure(3.2 * len(panels), 3.4)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for k, (ax, (name, values)) in enumerate(zip(axes, panels.items(), strict=True)):
+        ax.plot(list(x), list(values), marker="o", color=SERIES_COLORS[k % len(SERIES_COLORS)])
+        if marker_x is not None:
+            ax.axvline(marker_x, color="#444444", linestyle="--", linewidth=1)
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
     return fig

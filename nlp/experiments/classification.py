@@ -19,6 +19,7 @@ from sklearn.svm import LinearSVC
 from ..classify import KeywordRuleClassifier, PolicyClassifier, majority_baseline, make_model
 from ..codebook import load_codebook
 from ..corpus import load_corpus
+from ..errors import ConfigError
 from ..evaluate import leave_one_report_out, summarize
 from ..features import TEXT_BLOCKS, make_features
 from ..labels import HeadingRuleLabeler, labels_for, load_labels
@@ -74,7 +75,13 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
 
     results, folds = {}, {}
     predictions = {}
-    for name, spec in _candidates(config).items():
+    candidates = _candidates(config)
+    chosen = config.get("candidates", list(candidates))
+    unknown = set(chosen) - set(candidates)
+    if unknown:
+        raise ConfigError(f"unknown candidates {sorted(unknown)}; choose from {', '.join(candidates)}")
+    for name in chosen:
+        spec = candidates[name]
         X = _text_only(records) if spec.get("text_only") else records
         loro = leave_one_report_out(
             spec["estimator"],
@@ -120,7 +127,8 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
     out.write_json("metrics.json", metrics)
     _write_tables(out, results, records, y, predictions, labels)
     _write_figures(out, results, labels)
-    _save_default_model(out, reports, labels_path, config, n_boot, progress)
+    if config.get("save_model", True):
+        _save_default_model(out, reports, labels_path, config, n_boot, progress)
     return metrics
 
 
@@ -138,8 +146,10 @@ def _write_tables(out: ResultsDir, results: dict, records: list[dict], y, predic
         for i, (r, gold) in enumerate(zip(records, y, strict=True))
     ]
     out.write_csv("predictions.csv", table, base_fields + list(predictions))
-    wrong = [row | {"predicted": row[PRIMARY_MODEL]} for row in table if row[PRIMARY_MODEL] != row["gold"]]
-    out.write_csv("misclassified.csv", wrong, [*base_fields, "predicted", "keyword_rules", "heading_rules"])
+    primary = PRIMARY_MODEL if PRIMARY_MODEL in predictions else next(iter(predictions))
+    wrong = [row | {"predicted": row[primary]} for row in table if row[primary] != row["gold"]]
+    extra = [name for name in ("keyword_rules", "heading_rules") if name in predictions]
+    out.write_csv("misclassified.csv", wrong, [*base_fields, "predicted", *extra])
 
 
 def _write_figures(out: ResultsDir, results: dict, labels) -> None:

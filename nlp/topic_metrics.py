@@ -1,0 +1,177 @@
+"""Topic quality measured inside the package: coherence, diversity, stability, codebook agreement.
+
+Coherence is NPMI (normalised pointwise mutual information, Bouma 2009) of
+every pair among a topic's top terms, estimated on the corpus itself with
+each document (a sentence by default) as the co-occurrence window::
+
+    p(w)      = documents containing w / N
+    p(wi, wj) = documents containing both / N
+    NPMI      = log((p(wi, wj) + ε) / (p(wi) p(wj))) / -log(p(wi, wj) + ε)
+
+with ε = 1e-12 (as in Röder et al. 2015 and gensim), so a pair that never
+co-occurs scores just above -1 and a pair that always co-occurs scores 1.
+A topic's coherence is the mean over its term pairs.  No external reference
+corpus or service is needed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn.base import clone
+
+EPSILON = 1e-12
+
+
+def document_sets(docs: Iterable[str], analyzer: Callable[[str], list[str]]) -> list[frozenset[str]]:
+    """The set of terms of each document, as the co-occurrence windows for NPMI."""
+    return [frozenset(analyzer(doc)) for doc in docs]
+
+
+def npmi(term_a: str, term_b: str, windows: Sequence[frozenset[str]], eps: float = EPSILON) -> float:
+    """NPMI of two terms over co-occurrence windows.
+
+    Examples
+    --------
+    >>> windows = [frozenset("ab"), frozenset("ab"), frozenset("c"), frozenset("ac")]
+    >>> round(npmi("a", "b", windows), 4)  # log((1/2)/(3/4 * 1/2)) / -log(1/2)
+    0.415
+    """
+    n = len(windows)
+    count_a = sum(term_a in w for w in windows)
+    count_b = sum(term_b in w for w in windows)
+    if count_a == 0 or count_b == 0:
+        return -1.0
+    joint = sum(term_a in w and term_b in w for w in windows) / n
+    return float(np.log((joint + eps) / ((count_a / n) * (count_b / n))) / -np.log(joint + eps))
+
+
+def topic_npmi(terms: Sequence[str], windows: Sequence[frozenset[str]], eps: float = EPSILON) -> float:
+    """Mean NPMI over all pairs of ``terms``."""
+    pairs = list(itertools.combinations(terms, 2))
+    if not pairs:
+        return 0.0
+    return float(np.mean([npmi(a, b, windows, eps) for a, b in pairs]))
+
+
+def coherence(top_terms: Sequence[Sequence[str]], windows: Sequence[frozenset[str]]) -> list[float]:
+    """NPMI coherence of each topic (``top_terms``: the term lists, best first)."""
+    return [topic_npmi(terms, windows) for terms in top_terms]
+
+
+def diversity(top_terms: Sequence[Sequence[str]]) -> float:
+    """Share of unique terms among all topics' top terms (1.0: no term shared by two topics).
+
+    Examples
+    --------
+    >>> diversity([["a", "b"], ["b", "c"]])
+    0.75
+    """
+    terms = [t for topic in top_terms for t in topic]
+    return len(set(terms)) / len(terms) if terms else 0.0
+
+
+def _cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+    return a @ b.T
+
+
+def matched_similarity(reference: np.ndarray, other: np.ndarray) -> float:
+    """Mean cosine similarity of topic-term vectors after the best one-to-one matching.
+
+    Both matrices must share the vocabulary (columns); rows are topics.
+    """
+    similarity = _cosine_matrix(reference, other)
+    rows, cols = linear_sum_assignment(-similarity)
+    return float(similarity[rows, cols].mean())
+
+
+def align_components(components: np.ndarray, names: Sequence[str], vocabulary: Sequence[str]) -> np.ndarray:
+    """Re-index topic-term weights onto another vocabulary (missing terms weigh 0)."""
+    position = {term: i for i, term in enumerate(names)}
+    aligned = np.zeros((components.shape[0], len(vocabulary)))
+    for j, term in enumerate(vocabulary):
+        if term in position:
+            aligned[:, j] = components[:, position[term]]
+    return aligned
+
+
+def stability(
+    model,
+    docs: Sequence[str],
+    groups: Sequence[str] | None = None,
+    seeds: Sequence[int] = (1, 2, 3, 4, 5),
+    fraction: float = 0.9,
+) -> tuple[float, list[float]]:
+    """Mean best-match similarity between a fitted model's topics and refits under 5 seeds.
+
+    Each seed refits a clone of ``model`` on a random ``fraction`` of the
+    documents, with a seeded initialisation (``nndsvdar``: NNDSVD with small
+    random values in its zeros) where the model has an ``init`` parameter --
+    NNDSVD alone is deterministic, so seeds would otherwise change nothing.
+    Topics are compared by cosine similarity of their term weights on the
+    reference vocabulary after one-to-one matching (Hungarian algorithm).
+    Returns the mean and the per-seed values.
+    """
+    reference = model.components_  # fails early if the model is not fitted
+    docs = list(docs)
+    per_seed = []
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        keep = np.sort(rng.choice(len(docs), size=max(2, round(fraction * len(docs))), replace=False))
+        params = {"random_state": seed}
+        if "init" in model.get_params():
+            params["init"] = "nndsvdar"
+        refit = clone(model).set_params(**params)
+        refit.fit([docs[i] for i in keep], groups=None if groups is None else [groups[i] for i in keep])
+        aligned = align_components(refit.components_, refit.feature_names_, model.feature_names_)
+        per_seed.append(matched_similarity(reference, aligned))
+    return float(np.mean(per_seed)), per_seed
+
+
+def category_topic_matrix(W: np.ndarray, labels: Sequence[str], categories: Sequence[str]) -> np.ndarray:
+    """Mean topic share (row-normalised weights) of the documents of each category: categories × topics."""
+    totals = W.sum(axis=1, keepdims=True)
+    shares = np.divide(W, totals, out=np.zeros_like(W, dtype=float), where=totals > 0)
+    labels = np.asarray(labels)
+    return np.vstack(
+        [shares[labels == c].mean(axis=0) if (labels == c).any() else np.zeros(W.shape[1]) for c in categories]
+    )
+
+
+def matched_categories(matrix: np.ndarray, categories: Sequence[str]) -> dict[str, int]:
+    """Categories matched by a distinct dominant topic: ``{category: topic index}``.
+
+    A category is matched when its dominant topic (highest mean share among
+    its sentences) has that category as *its* dominant category too -- a
+    mutual best match, so no topic can match two categories.
+
+    Examples
+    --------
+    >>> m = np.array([[0.6, 0.1, 0.3], [0.5, 0.2, 0.3], [0.1, 0.1, 0.8]])
+    >>> matched_categories(m, ["a", "b", "c"])
+    {'a': 0, 'c': 2}
+    """
+    dominant_topic = matrix.argmax(axis=1)
+    dominant_category = matrix.argmax(axis=0)
+    return {
+        c: int(t) for i, (c, t) in enumerate(zip(categories, dominant_topic, strict=True)) if dominant_category[t] == i
+    }
+
+
+def unshared_dominant_topics(matrix: np.ndarray, categories: Sequence[str]) -> dict[str, int]:
+    """Stricter count: categories whose dominant topic is dominant for no other category.
+
+    Examples
+    --------
+    >>> m = np.array([[0.6, 0.1, 0.3], [0.5, 0.2, 0.3], [0.1, 0.1, 0.8]])
+    >>> unshared_dominant_topics(m, ["a", "b", "c"])
+    {'c': 2}
+    """
+    dominant = matrix.argmax(axis=1)
+    counts = np.bincount(dominant, minlength=matrix.shape[1])
+    return {c: int(t) for c, t in zip(categories, dominant, strict=True) if counts[t] == 1}
