@@ -11,6 +11,7 @@ import argparse
 import csv
 import json
 import sys
+from pathlib import Path
 
 from . import __version__
 from .corpus import (
@@ -172,6 +173,50 @@ def _add_predict(subparsers) -> None:
     parser.set_defaults(handler=_cmd_predict)
 
 
+def _cmd_attention(args: argparse.Namespace) -> int:
+    from .attention import attention_profiles, label_reports, markdown_table
+    from .corpus import iter_reports
+    from .labels import load_labels
+    from .persist import load_classifier
+
+    classifier = load_classifier(args.model)
+    hand = load_labels(args.labels) if args.labels else None
+    if args.out:
+        refuse_overwrite(args.out, args.force)
+    labelled = label_reports(iter_reports(args.files, progress=args.progress), classifier, hand)
+    profiles = attention_profiles(labelled, n_boot=args.n_bootstrap)
+    print(markdown_table(profiles, "all", args.measure), end="")
+    if args.out:
+        from .experiments.attention import write_outputs
+        from .results import ResultsDir
+
+        out_dir = Path(args.out)
+        config = {"files": args.files, "model": args.model, "labels": args.labels, "n_bootstrap": args.n_bootstrap}
+        with ResultsDir(out_dir.name, root=out_dir.parent, config=config, data=args.files) as out:
+            out.write_json("metrics.json", write_outputs(out, profiles))
+        print(f"wrote {out_dir}", file=sys.stderr)
+    return 0
+
+
+def _add_attention(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "attention",
+        help="policy-attention profile of reports: share of sentences per category, with intervals",
+        description="Label every sentence of each report with MODEL (hand labels from --labels take precedence) "
+        "and print, per report, the share of sentences in each policy category with a 95%% bootstrap interval "
+        "(Markdown). --out DIR also writes CSV tables, review-vs-plan shifts and figures.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="report files or folders")
+    parser.add_argument("--model", required=True, metavar="MODEL", help="model file written by 'train'")
+    parser.add_argument("--labels", metavar="CSV", help="hand-coded labels to use where they cover a sentence")
+    parser.add_argument("--measure", choices=("sentence", "character"), default="sentence", help="share of what")
+    parser.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    parser.add_argument("--out", metavar="DIR", help="also write tables and figures into DIR")
+    parser.add_argument("--force", action="store_true", help="replace an existing --out folder")
+    parser.add_argument("--progress", action="store_true", help="show a progress bar")
+    parser.set_defaults(handler=_cmd_attention)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered."""
     parser = argparse.ArgumentParser(
@@ -184,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_corpus(subparsers)
     _add_train(subparsers)
     _add_predict(subparsers)
+    _add_attention(subparsers)
     return parser
 
 

@@ -104,24 +104,30 @@ def plot_heatmap(
     vmax: float | None = None,
     size: tuple[float, float] | None = None,
     annotations: Sequence[Sequence[float]] | None = None,
+    diverging: bool = False,
 ) -> Figure:
     """Annotated heatmap (sequential colour map, darker = larger).
 
     Cells show ``matrix`` values, or ``annotations`` (e.g. counts behind shares) when given.
+    ``diverging`` centres a purple–orange map on zero for signed values such as shifts.
     """
     matrix = np.asarray(matrix, dtype=float)
     shown = matrix if annotations is None else np.asarray(annotations, dtype=float)
     width, height = size or (max(6.0, 0.9 * len(col_labels) + 3), max(4.0, 0.45 * len(row_labels) + 2))
     fig = new_figure(width, height)
     ax = fig.add_subplot()
-    top = vmax if vmax is not None else (matrix.max() if matrix.size and matrix.max() > 0 else 1.0)
-    image = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=top, aspect="auto")
+    if diverging:
+        top = vmax if vmax is not None else max(float(np.abs(matrix).max()) if matrix.size else 0.0, 1e-9)
+        image = ax.imshow(matrix, cmap="PuOr_r", vmin=-top, vmax=top, aspect="auto")
+    else:
+        top = vmax if vmax is not None else (matrix.max() if matrix.size and matrix.max() > 0 else 1.0)
+        image = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=top, aspect="auto")
     ax.set_xticks(range(len(col_labels)), col_labels, rotation=45, ha="right")
     ax.set_yticks(range(len(row_labels)), row_labels)
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
             if shown[i, j]:
-                color = "white" if matrix[i, j] > 0.6 * top else "black"
+                color = "white" if abs(matrix[i, j]) > 0.6 * top else "black"
                 ax.text(j, i, cell_format.format(shown[i, j]), ha="center", va="center", color=color, fontsize=8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -217,4 +223,47 @@ def plot_curves(
         ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3)
     fig.suptitle(title)
+    return fig
+
+
+def plot_stacked_shares(shares: dict[str, dict[str, float]], title: str, ylabel: str) -> Figure:
+    """One stacked bar per row (e.g. township) with a segment per category, in the category colours."""
+    fig = new_figure(max(7.0, 1.3 * len(shares) + 4), 5.5)
+    ax = fig.add_subplot()
+    rows = list(shares)
+    bottom = np.zeros(len(rows))
+    for category, color in CATEGORY_COLORS.items():
+        values = np.array([shares[r].get(category, 0.0) for r in rows])
+        ax.bar(rows, values, bottom=bottom, color=color, label=category_label(category, "zh"), edgecolor="white")
+        bottom += values
+    ax.set_ylim(0, 1)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.legend(loc="outside right center", fontsize="small")
+    return fig
+
+
+def plot_shares_with_intervals(
+    shares: dict[str, dict[str, tuple[float, float, float]]], categories: Sequence[str], title: str, ylabel: str
+) -> Figure:
+    """Point estimates with 95% intervals: categories on x, one marker series per row (e.g. township).
+
+    ``shares[row][category]`` is ``(share, low, high)``.
+    """
+    fig = new_figure(max(9.0, 1.1 * len(categories) + 3), 5)
+    ax = fig.add_subplot()
+    x = np.arange(len(categories))
+    step = 0.8 / max(len(shares), 1)
+    for k, (row, values) in enumerate(shares.items()):
+        point = np.array([values[c][0] for c in categories])
+        low = point - np.array([values[c][1] for c in categories])
+        high = np.array([values[c][2] for c in categories]) - point
+        offset = (k - (len(shares) - 1) / 2) * step
+        color = SERIES_COLORS[k % len(SERIES_COLORS)]
+        ax.errorbar(x + offset, point, yerr=[low, high], fmt="o", capsize=2, label=row, color=color, markersize=4)
+    ax.set_xticks(x, [category_label(c, "zh") for c in categories], rotation=30, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    fig.legend(loc="outside lower center", ncols=min(len(shares), 6), fontsize="small")
     return fig

@@ -164,7 +164,7 @@ class NMFTopicModel(_TopicModelBase):
 
     Examples
     --------
-    >>> docs = ["脱贫攻坚 贫困户 增收", "贫困户 脱贫攻坚", "疫情防控 隔离", "疫情防控 隔离 卡点"]
+    >>> docs = ["脱贫攻坚 贫困户", "脱贫攻坚 增收", "疫情防控 隔离", "疫情防控 卡点"]
     >>> model = NMFTopicModel(n_topics=2, vectorizer=TfidfVectorizer()).fit(docs)
     >>> sorted(t for t, _ in model.top_terms(1)[0] + model.top_terms(1)[1])
     ['疫情防控', '脱贫攻坚']
