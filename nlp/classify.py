@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .codebook import load_codebook
 from .features import TEXT_BLOCKS, make_features, terms_pattern
-from .records import get_field
+from .records import get_field, get_fields
 
 MODEL_NAMES = ("logreg", "svm", "cnb")
 SEED = 0
@@ -111,7 +111,7 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
         self.text_pipeline_ = None
         if self.text_features is not False:
             text_features = self.text_features if self.text_features is not None else make_features(TEXT_BLOCKS)
-            texts = [str(get_field(x, "text")) for x in X]
+            texts = [str(text) for text in get_fields(X, "text")]
             self.text_pipeline_ = self._pipeline(text_features).fit(texts, y)
         return self
 

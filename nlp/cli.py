@@ -20,16 +20,10 @@ from .corpus import (
     export_sentences,
     format_table,
     load_corpus,
-    parse_report,
-    parse_text,
 )
 from .errors import InputError, NlpError
 from .fileio import refuse_overwrite
-from .reading import decode_bytes, read_report
-from .records import sentence_records
-
-PREDICT_REPORT_FIELDS = ("source", "index", "text", "heading", "part", "label", "score")
-PREDICT_LINE_FIELDS = ("source", "line", "text", "label", "score")
+from .parallel import DEFAULT_BATCH
 
 
 def _cmd_corpus(args: argparse.Namespace) -> int:
@@ -107,55 +101,66 @@ def _add_train(subparsers) -> None:
     parser.set_defaults(handler=_cmd_train)
 
 
-def _read_input(source: str) -> tuple[str, str]:
-    """Decoded text and an id for a file path or ``-`` (standard input)."""
-    if source == "-":
-        return decode_bytes(sys.stdin.buffer.read(), "<stdin>")[0], "stdin"
-    raw = read_report(source)
-    return raw.text, raw.report_id
+def _load_model(args: argparse.Namespace):
+    from .persist import load_classifier
+    from .tokenize import set_backend
+
+    classifier = load_classifier(args.model)
+    if args.backend:
+        try:
+            set_backend(classifier, args.backend)
+        except ValueError as exc:
+            raise InputError(str(exc)) from exc
+    return classifier
 
 
-def _prediction_rows(classifier, source: str, one_per_line: bool):
-    if one_per_line:
-        text, report_id = _read_input(source)
-        lines = [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
-        inputs = [line for _, line in lines]
-        base = [{"source": report_id, "line": n, "text": line} for n, line in lines]
-    else:
-        report = parse_text(*_read_input(source)) if source == "-" else parse_report(source)
-        inputs = sentence_records([report])
-        base = [
-            {
-                "source": r["report_id"],
-                "index": r["index"],
-                "text": r["text"],
-                "heading": r["heading"],
-                "part": r["part"],
-            }
-            for r in inputs
-        ]
-    if not inputs:
-        raise InputError(f"{source}: no sentences to label")
-    for row, (label, score) in zip(base, classifier.predict_with_scores(inputs), strict=True):
-        yield {**row, "label": label, "score": round(score, 4)}
+def _jobs(args: argparse.Namespace, sources: list[str]) -> int:
+    from .parallel import default_jobs
+
+    if args.jobs:
+        return args.jobs
+    # worker processes take seconds to start: only worth it for more than one batch of files
+    return default_jobs() if len(sources) > args.batch_size else 1
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from .persist import load_classifier
+    from .predict import LINE_FIELDS, REPORT_FIELDS, expand_sources, predict_sources
 
-    classifier = load_classifier(args.model)
-    fields = PREDICT_LINE_FIELDS if args.one_per_line else PREDICT_REPORT_FIELDS
+    sources = expand_sources(args.files)
+    classifier = _load_model(args)
+    fields = LINE_FIELDS if args.one_per_line else REPORT_FIELDS
     writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
     if args.format == "csv":
         writer.writeheader()
-    for source in args.files:
-        for row in _prediction_rows(classifier, source, args.one_per_line):
-            if args.format == "csv":
-                writer.writerow(row)
-            else:
-                sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        sys.stdout.flush()
+    jobs = _jobs(args, sources)
+    rows = predict_sources(classifier, sources, args.one_per_line, jobs, args.scheduler, args.batch_size, args.progress)
+    for row in rows:
+        if args.format == "csv":
+            writer.writerow(row)
+        else:
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
     return 0
+
+
+def _add_scale_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs", type=int, metavar="N", help="worker processes (default: all cores when there are many files)"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=DEFAULT_BATCH,
+        metavar="N",
+        help=f"files per task sent to a worker (default {DEFAULT_BATCH})",
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs nlp[dask])"
+    )
+    parser.add_argument(
+        "--backend", choices=("jieba", "rjieba"), help="word segmenter (default: the model's; rjieba needs nlp[fast])"
+    )
+    parser.add_argument("--progress", action="store_true", help="show a progress bar (on standard error)")
 
 
 def _add_predict(subparsers) -> None:
@@ -166,24 +171,26 @@ def _add_predict(subparsers) -> None:
         "by 'train'. Output, one object per sentence: source, index, text, heading, part, label, score "
         "(the model's probability of the label). With --one-per-line each non-empty input line is one sentence.",
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="report file(s), or - for standard input")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="report files or folders, or - for standard input")
     parser.add_argument("--model", required=True, metavar="MODEL", help="model file written by 'train'")
     parser.add_argument("--one-per-line", action="store_true", help="treat each input line as one sentence")
     parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="output format (default jsonl)")
+    _add_scale_options(parser)
     parser.set_defaults(handler=_cmd_predict)
 
 
 def _cmd_attention(args: argparse.Namespace) -> int:
-    from .attention import attention_profiles, label_reports, markdown_table
-    from .corpus import iter_reports
+    from .attention import attention_profiles, markdown_table
     from .labels import load_labels
-    from .persist import load_classifier
+    from .predict import expand_sources, label_sources
 
-    classifier = load_classifier(args.model)
+    sources = expand_sources(args.files)
+    classifier = _load_model(args)
     hand = load_labels(args.labels) if args.labels else None
     if args.out:
         refuse_overwrite(args.out, args.force)
-    labelled = label_reports(iter_reports(args.files, progress=args.progress), classifier, hand)
+    jobs = _jobs(args, sources)
+    labelled = label_sources(classifier, sources, hand, jobs, args.scheduler, args.batch_size, args.progress)
     profiles = attention_profiles(labelled, n_boot=args.n_bootstrap)
     print(markdown_table(profiles, "all", args.measure), end="")
     if args.out:
@@ -213,7 +220,7 @@ def _add_attention(subparsers) -> None:
     parser.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
     parser.add_argument("--out", metavar="DIR", help="also write tables and figures into DIR")
     parser.add_argument("--force", action="store_true", help="replace an existing --out folder")
-    parser.add_argument("--progress", action="store_true", help="show a progress bar")
+    _add_scale_options(parser)
     parser.set_defaults(handler=_cmd_attention)
 
 

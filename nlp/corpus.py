@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from .cleaning import ReportMeta, clean_report
 from .errors import InputError
 from .fileio import atomic_write
+from .parallel import DEFAULT_BATCH, batches, ordered_map
 from .reading import RawReport, list_report_files, read_report
 from .sentences import Sentence, segment
 from .structure import PARTS, Section, build_sections, find_headings
@@ -124,14 +125,37 @@ def parse_text(text: str, report_id: str = "stdin") -> Report:
     return parse_raw(raw)
 
 
-def iter_reports(paths: Iterable[str | Path], progress: bool = False) -> Iterator[Report]:
-    """Parse reports one at a time (memory stays flat for large collections)."""
+def _parse_batch(task: tuple) -> list[Report]:
+    files, cache = task
+    return [cache.report(f) if cache is not None else parse_report(f) for f in files]
+
+
+def iter_reports(
+    paths: Iterable[str | Path],
+    progress: bool = False,
+    n_jobs: int | None = 1,
+    cache=None,
+    scheduler: str | None = None,
+    batch_size: int = DEFAULT_BATCH,
+) -> Iterator[Report]:
+    """Parse reports batch by batch, in order (memory stays flat for large collections).
+
+    ``n_jobs`` worker processes (or a Dask ``scheduler``) parse batches in
+    parallel; a :class:`nlp.cache.TokenCache` as ``cache`` reuses reports
+    parsed before.
+    """
     files = [f for path in paths for f in list_report_files(path)]
-    for file in tqdm(files, desc="reading reports", unit="report", disable=not progress):
-        yield parse_report(file)
+    bar = tqdm(total=len(files), desc="reading reports", unit="report", disable=not progress)
+    tasks = [(batch, cache) for batch in batches(files, batch_size)]
+    with bar:
+        for parsed in ordered_map(_parse_batch, tasks, n_jobs, scheduler):
+            bar.update(len(parsed))
+            yield from parsed
 
 
-def load_corpus(path: str | Path | Iterable[str | Path], progress: bool = False) -> list[Report]:
+def load_corpus(
+    path: str | Path | Iterable[str | Path], progress: bool = False, n_jobs: int | None = 1, cache=None
+) -> list[Report]:
     """Parse a report file, a folder of ``.txt`` reports, or several of either.
 
     Examples
@@ -141,7 +165,14 @@ def load_corpus(path: str | Path | Iterable[str | Path], progress: bool = False)
     5
     """
     paths = [path] if isinstance(path, str | Path) else list(path)
-    return list(iter_reports(paths, progress=progress))
+    if cache is None:
+        return list(iter_reports(paths, progress=progress, n_jobs=n_jobs))
+    # cached reports are read here; only the others go to worker processes
+    files = [f for p in paths for f in list_report_files(p)]
+    reports = cache.cached_reports(files, progress=progress)
+    missing = [f for f, report in zip(files, reports, strict=True) if report is None]
+    parsed = iter(iter_reports(missing, progress=progress, n_jobs=n_jobs, cache=cache))
+    return [report if report is not None else next(parsed) for report in reports]
 
 
 def corpus_table(reports: list[Report]) -> list[dict]:

@@ -54,8 +54,15 @@ def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
+def atomic_write(
+    path: str | Path, mode: str = "w", encoding: str | None = "utf-8", durable: bool = True
+) -> Iterator[IO]:
     """Open a temporary sibling of ``path`` for writing; rename it over ``path`` on success.
+
+    With ``durable`` (the default) the data is flushed to disk before the
+    rename, so a power cut cannot leave an empty file in place of results.
+    Caches pass ``durable=False``: a lost entry is only a miss, and skipping
+    ``fsync`` makes writing thousands of small entries much faster.
 
     Examples
     --------
@@ -72,8 +79,9 @@ def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-
         open(tmp, mode, encoding=None if binary else encoding, newline=None if binary else "") as fh,
     ):
         yield fh
-        fh.flush()
-        os.fsync(fh.fileno())
+        if durable:
+            fh.flush()
+            os.fsync(fh.fileno())
 
 
 def write_text(path: str | Path, text: str) -> None:

@@ -117,8 +117,9 @@ def load_heading_rules(path: str | None = None) -> tuple[tuple[str, str], ...]:
     return rules
 
 
-@lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern:
+@lru_cache(maxsize=512)
+def compiled_regex(pattern: str) -> re.Pattern:
+    """Compile once per process; fitted estimators keep pattern strings, which persist safely."""
     return re.compile(pattern)
 
 
@@ -159,7 +160,7 @@ class HeadingRuleLabeler(ClassifierMixin, BaseEstimator):
     def label_heading(self, heading: str) -> str | None:
         """The category of one heading text, or ``None`` if no rule matches."""
         check_is_fitted(self, "rules_")
-        hits = [(m.start(), i, c) for i, (c, p) in enumerate(self.rules_) if (m := _compiled(p).search(heading))]
+        hits = [(m.start(), i, c) for i, (c, p) in enumerate(self.rules_) if (m := compiled_regex(p).search(heading))]
         return min(hits)[2] if hits else None
 
     def predict_one(self, record: dict | str) -> str:

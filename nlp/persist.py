@@ -31,6 +31,7 @@ ALLOWED_TYPES = frozenset(
         "nlp.classify.KeywordRuleClassifier",
         "nlp.features.CodebookLexicon",
         "nlp.features.EmptySafe",
+        "nlp.features.FastTfidfVectorizer",
         "nlp.features.HeadingRuleFeatures",
         "nlp.features.SentenceField",
         "nlp.features.StructureFeatures",

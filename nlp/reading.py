@@ -10,7 +10,7 @@ the file, so the command line can report it in one line.
 from __future__ import annotations
 
 import hashlib
-import unicodedata
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,10 +99,15 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
     raise InputError(f"{name}: cannot decode as UTF-8 or GB18030/GBK; convert the file to UTF-8")
 
 
+# Control characters (but tab and line ends), private-use code points, surrogates and the
+# replacement character: what binary data turns into when decoded as text.
+_NOT_TEXT_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\ufffd]")
+
+
 def _check_looks_like_text(text: str, name: str) -> None:
     if not text.strip():
         raise InputError(f"{name}: file is empty")
-    control = sum(1 for ch in text if ch not in "\n\r\t" and unicodedata.category(ch) in {"Cc", "Cn", "Co", "Cs"})
+    control = len(_NOT_TEXT_RE.findall(text))
     if control > _MAX_CONTROL_SHARE * len(text):
         raise InputError(f"{name}: looks binary ({control} control or unassigned characters), not a text report")
 

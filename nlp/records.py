@@ -15,6 +15,9 @@ from .corpus import Report
 from .sentences import HEADING_SEPARATOR, lead_clause
 from .structure import ITEM_RE
 
+#: Joins the sentences of a context: no word or codebook term spans a line break, so the
+#: context's counts are the sum of its sentences' counts (which lets features reuse them).
+CONTEXT_SEPARATOR = "\n"
 #: Fields of a sentence record.
 FIELDS = ("text", "heading", "nearest_heading", "context", "part", "is_heading", "is_item_lead")
 
@@ -29,18 +32,21 @@ def sentence_records(reports: Iterable[Report]) -> list[dict]:
     """
     records = []
     for report in reports:
-        texts_by_path: dict[tuple[str, ...], list[str]] = {}
+        on_path: dict[tuple[str, ...], list[str]] = {}  # sentences whose heading path is exactly this
+        below: dict[tuple[str, ...], list[str]] = {}  # sentences anywhere under this path
         for sentence in report.sentences:
-            texts_by_path.setdefault(sentence.heading_path, []).append(sentence.text)
+            path = sentence.heading_path
+            on_path.setdefault(path, []).append(sentence.text)
+            for depth in range(1, len(path) + 1):
+                below.setdefault(path[:depth], []).append(sentence.text)
         for sentence in report.sentences:
             is_item_lead = not sentence.is_heading and ITEM_RE.match(sentence.text) is not None
             if sentence.is_heading or is_item_lead:
                 # the unit a heading or item lead opens: everything below it
                 title = sentence.text.rstrip("。！？!?：:，,；;") if sentence.is_heading else lead_clause(sentence.text)
-                own = (*sentence.heading_path, title)
-                context = "".join(t for path, texts in texts_by_path.items() if path[: len(own)] == own for t in texts)
+                context = CONTEXT_SEPARATOR.join(below.get((*sentence.heading_path, title), ()))
             else:
-                context = "".join(texts_by_path[sentence.heading_path])
+                context = CONTEXT_SEPARATOR.join(on_path[sentence.heading_path])
             path = sentence.heading_path
             records.append(
                 {
@@ -58,11 +64,24 @@ def sentence_records(reports: Iterable[Report]) -> list[dict]:
     return records
 
 
+_FLAGS = frozenset({"is_heading", "is_item_lead"})
+
+
 def get_field(record: dict | str, field: str):
     """A field of a sentence record; a plain string is a record with only ``text``."""
-    if isinstance(record, str):
-        return record if field == "text" else ("" if field not in {"is_heading", "is_item_lead"} else False)
-    value = record.get(field)
-    if value is None:
-        return "" if field not in {"is_heading", "is_item_lead"} else False
-    return value
+    return get_fields([record], field)[0]
+
+
+def get_fields(records: Iterable[dict | str], field: str) -> list:
+    """``field`` of every record: missing text fields are ``""``, missing flags ``False``."""
+    missing = False if field in _FLAGS else ""
+    records = list(records)
+    try:
+        values = [record.get(field) for record in records]  # the common case: all records are dicts
+    except AttributeError:
+        values = [record.get(field) if isinstance(record, dict) else _string_field(record, field) for record in records]
+    return [missing if value is None else value for value in values]
+
+
+def _string_field(text: str, field: str) -> str | None:
+    return text if field == "text" else None

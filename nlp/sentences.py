@@ -28,6 +28,7 @@ _CLOSERS = "”’」』）)》"
 _SENTENCE_END_RE = re.compile(f"[{_TERMINATORS}]+[{_CLOSERS}]*")
 _ITEM_AFTER_LIST_RE = re.compile(rf"(?<=[；：;:]){ITEM_RE.pattern}")
 _WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
+_NEWLINE_RE = re.compile("\n")
 _LEAD_CLAUSE_RE = re.compile(r"[^。，；：！？,;:!?]+")
 
 HEADING_SEPARATOR = " > "
@@ -83,7 +84,7 @@ class Sentence:
 def _cut_points(text: str, headings: list[Heading]) -> list[int]:
     cuts = {0, len(text)}
     cuts.update(m.end() for m in _SENTENCE_END_RE.finditer(text))
-    cuts.update(i for i, ch in enumerate(text) if ch == "\n")
+    cuts.update(m.start() for m in _NEWLINE_RE.finditer(text))
     for heading in headings:
         cuts.update((heading.start, heading.end))
     cuts.update(m.start() for m in _ITEM_AFTER_LIST_RE.finditer(text))
@@ -132,13 +133,22 @@ def segment(text: str, report_id: str, headings: list[Heading], sections: list[S
     and :func:`nlp.structure.build_sections` on the same text.
     """
     heading_starts = {h.start: h for h in headings}
+    section_at = {s.start: s for s in sections}
     sentences: list[Sentence] = []
     item: str | None = None
     previous_end = 0
+    open_sections: list[Section] = []  # sections containing the current position, outermost first
+    pending = iter(sorted(sections, key=lambda s: s.start))
+    upcoming = next(pending, None)
     for index, (start, end) in enumerate(split_spans(text, headings)):
         sentence_text = text[start:end]
         heading = heading_starts.get(start)
-        enclosing = [s for s in sections if s.start <= start < s.end and s.start != start]
+        open_sections = [s for s in open_sections if s.end > start]
+        while upcoming is not None and upcoming.start < start:
+            if upcoming.end > start:
+                open_sections.append(upcoming)
+            upcoming = next(pending, None)
+        enclosing = open_sections  # sections started before this sentence and still open
         if heading is not None or "\n" in text[previous_end:start]:
             item = None  # an item ends at the next heading or paragraph
         path = enclosing[-1].path if enclosing else ()
@@ -147,10 +157,11 @@ def segment(text: str, report_id: str, headings: list[Heading], sections: list[S
         elif item is not None and heading is None:
             path = (*path, item)
         if heading is not None:
-            own = next(s for s in sections if s.start == start)
-            part = own.part
+            part = section_at[start].part
+        elif enclosing:
+            part = enclosing[-1].part
         else:
-            part = enclosing[-1].part if enclosing else "review"
+            part = "review"  # text before the first heading
         sentences.append(
             Sentence(
                 report_id=report_id,

@@ -20,10 +20,13 @@ import logging
 import re
 import threading
 from functools import lru_cache
+from itertools import chain, repeat
 from pathlib import Path
+from typing import NamedTuple
 
 from sklearn.base import BaseEstimator
 
+from .memo import clear_memos, memo, store
 from .resources import read_word_list, resource_path
 
 BACKENDS = ("jieba", "rjieba")
@@ -80,6 +83,9 @@ def _build_engine(backend: str, user_dict: str):
 def get_engine(backend: str = "jieba", user_dict: str = ""):
     """Return the shared segmentation engine for a backend and user dictionary."""
     key = (backend, user_dict)
+    engine = _engines.get(key)
+    if engine is not None:
+        return engine
     with _engine_lock:
         if key not in _engines:
             _engines[key] = _build_engine(backend, user_dict)
@@ -91,13 +97,102 @@ def _load_stopwords(path: str) -> frozenset[str]:
     return frozenset(read_word_list(path)) if path else frozenset()
 
 
-@lru_cache(maxsize=2**16)
-def _cut(backend: str, user_dict: str, hmm: bool, text: str) -> tuple[str, ...]:
-    """Raw segmentation, memoised: experiments tokenize the same sentences many times."""
-    engine = get_engine(backend, user_dict)
-    if backend == "jieba":
-        return tuple(engine.lcut(text, HMM=hmm))
-    return tuple(engine.cut(text, hmm))
+class TokenizerSettings(NamedTuple):
+    """A tokenizer's resolved settings; also the key of its memo."""
+
+    backend: str
+    user_dict: str  # path, "" for none
+    stopwords: str  # path, "" for none
+    hmm: bool
+    min_length: int
+    keep_numbers: bool
+
+
+@lru_cache(maxsize=64)
+def _resolve_settings(backend, user_dict, stopwords, hmm, min_length, keep_numbers) -> TokenizerSettings:
+    """Validated, resolved tokenizer settings; cached because the tokenizer runs per sentence."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if not isinstance(min_length, int) or min_length < 1:
+        raise ValueError(f"min_length must be a positive integer, got {min_length!r}")
+    resolved_user_dict = _resolve(user_dict, DEFAULT_USER_DICT)
+    return TokenizerSettings(
+        backend, resolved_user_dict, _resolve(stopwords, DEFAULT_STOPWORDS), bool(hmm), min_length, bool(keep_numbers)
+    )
+
+
+# jieba segments each run of these characters on its own and passes everything else through
+# one character at a time; splitting the same way first lets the memo below work per clause,
+# so a heading or a section's text reuses the segmentation of its sentences.
+_HAN_BLOCK_RE = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)")
+
+
+class _Memos(NamedTuple):
+    """The memos a tokenizer's settings use; looked up once per call, not once per clause."""
+
+    settings: TokenizerSettings
+    kept: dict  # clause -> kept tokens (bounded)
+    remembered: dict  # clause -> kept tokens, loaded from a token cache (kept until clear_memo)
+    decisions: dict  # raw token -> kept token, "" when dropped (bounded)
+
+
+@lru_cache(maxsize=64)
+def _memos(backend, user_dict, stopwords, hmm, min_length, keep_numbers) -> _Memos:
+    settings = _resolve_settings(backend, user_dict, stopwords, hmm, min_length, keep_numbers)
+    return _Memos(
+        settings,
+        memo("kept", *settings),
+        memo("remembered", *settings),
+        memo("decisions", settings.stopwords, settings.min_length, settings.keep_numbers),
+    )
+
+
+def _raw_cut(settings: TokenizerSettings, block: str) -> list[str]:
+    engine = get_engine(settings.backend, settings.user_dict)
+    if settings.backend == "jieba":
+        return engine.lcut(block, HMM=settings.hmm)
+    return engine.cut(block, settings.hmm)
+
+
+def _pieces(text: str) -> list[tuple[bool, str]]:
+    """``(is_han_block, piece)`` in order: jieba's blocks and the characters between them."""
+    return [(bool(_HAN_BLOCK_RE.fullmatch(p)), p) for p in _HAN_BLOCK_RE.split(text) if p]
+
+
+def _cut(settings: TokenizerSettings, text: str) -> list[str]:
+    """Raw segmentation, identical to ``jieba.lcut`` except that whitespace is not returned."""
+    raw_memo = memo("raw", settings.backend, settings.user_dict, settings.hmm)
+    tokens: list[str] = []
+    for is_han, piece in _pieces(text):
+        if not is_han:
+            tokens.extend(ch for ch in piece if not ch.isspace())
+            continue
+        found = raw_memo.get(piece)
+        if found is None:
+            found = store(raw_memo, piece, tuple(_raw_cut(settings, piece)))
+        tokens.extend(found)
+    return tokens
+
+
+def _keep(raw_tokens, settings: TokenizerSettings, decisions: dict) -> tuple[str, ...]:
+    """The tokens that survive normalisation, the length limit and the stopword list."""
+    kept = []
+    for raw in raw_tokens:
+        # raw token -> kept token ("" when dropped); the same few thousand words recur in every report
+        token = decisions.get(raw)
+        if token is None:
+            token = normalize_token(raw, settings.keep_numbers)
+            if len(token) < settings.min_length or token in _load_stopwords(settings.stopwords):
+                token = ""
+            store(decisions, raw, token)
+        if token:
+            kept.append(token)
+    return tuple(kept)
+
+
+def clear_memo() -> None:
+    """Forget memoised and remembered segmentations (benchmarks use it to measure cold runs)."""
+    clear_memos()
 
 
 def normalize_token(token: str, keep_numbers: bool = False) -> str:
@@ -163,24 +258,93 @@ class JiebaTokenizer(BaseEstimator):
         self.hmm = hmm
         self.backend = backend
 
-    def _settings(self) -> tuple[str, str, frozenset[str]]:
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
-        if not isinstance(self.min_length, int) or self.min_length < 1:
-            raise ValueError(f"min_length must be a positive integer, got {self.min_length!r}")
-        user_dict = _resolve(self.user_dict, DEFAULT_USER_DICT)
-        return self.backend, user_dict, _load_stopwords(_resolve(self.stopwords, DEFAULT_STOPWORDS))
+    def resolved_settings(self) -> TokenizerSettings:
+        """Validated settings with word lists resolved to paths (raises ``ValueError`` when invalid)."""
+        return _resolve_settings(
+            self.backend, self.user_dict, self.stopwords, self.hmm, self.min_length, self.keep_numbers
+        )
 
     def cut(self, text: str) -> list[str]:
         """Segment without any filtering (what jieba itself returns)."""
-        backend, user_dict, _ = self._settings()
-        return list(_cut(backend, user_dict, bool(self.hmm), text))
+        return _cut(self.resolved_settings(), text)
 
     def __call__(self, text: str) -> list[str]:
-        backend, user_dict, stopwords = self._settings()
-        tokens = []
-        for raw in _cut(backend, user_dict, bool(self.hmm), text):
-            token = normalize_token(raw, self.keep_numbers)
-            if len(token) >= self.min_length and token not in stopwords:
-                tokens.append(token)
-        return tokens
+        return list(chain.from_iterable(self.blocks(text)))
+
+    def blocks(self, text: str) -> list[tuple[str, ...]]:
+        """The kept tokens of ``text``, grouped by jieba block (a clause between punctuation).
+
+        The same clause gives the same tuple object from the memo, which lets a
+        vectorizer cache its vocabulary lookups per clause.
+        """
+        settings, kept_memo, remembered, decisions = self._memos()
+        blocks: list[tuple[str, ...]] = []
+        # Characters outside jieba's blocks come out one by one: with min_length >= 2 none survives.
+        pieces = zip(repeat(True), _HAN_BLOCK_RE.findall(text)) if settings.min_length >= 2 else _pieces(text)
+        for is_han, piece in pieces:
+            if not is_han:
+                blocks.append(_keep((ch for ch in piece if not ch.isspace()), settings, decisions))
+                continue
+            found = remembered.get(piece)
+            if found is None:  # (an empty tuple is a hit: a clause of stopwords only)
+                found = kept_memo.get(piece)
+            if found is None:
+                found = store(kept_memo, piece, _keep(_raw_cut(settings, piece), settings, decisions))
+            blocks.append(found)
+        return blocks
+
+    def block_table(self, texts) -> dict[str, tuple[str, ...]]:
+        """Kept tokens of every jieba block (clause) in ``texts``: what a token cache stores."""
+        table = {}
+        for text in texts:
+            for block in _HAN_BLOCK_RE.findall(text):
+                if block not in table:
+                    (table[block],) = self.blocks(block)  # one jieba block in, one token tuple out
+        return table
+
+    def remember(self, table: dict[str, tuple[str, ...]]) -> None:
+        """Keep a :meth:`block_table` (e.g. from a cache) until :func:`clear_memo`: those clauses skip jieba.
+
+        Unlike the bounded memo, remembered tables are never dropped: an
+        experiment remembers the clauses of the corpus it holds in memory anyway.
+        """
+        self._memos().remembered.update(table)
+
+    def _memos(self) -> _Memos:
+        return _memos(self.backend, self.user_dict, self.stopwords, self.hmm, self.min_length, self.keep_numbers)
+
+
+def iter_tokenizers(obj, _seen: set | None = None):
+    """Every :class:`JiebaTokenizer` inside a (fitted) estimator, searching its attributes."""
+    seen = _seen if _seen is not None else set()
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, JiebaTokenizer):
+        yield obj
+        return
+    if isinstance(obj, dict):
+        children = list(obj.values())
+    elif isinstance(obj, list | tuple):
+        children = list(obj)
+    elif hasattr(obj, "__dict__") and type(obj).__module__.split(".")[0] in ("nlp", "sklearn"):
+        children = list(vars(obj).values())
+    else:
+        return
+    for child in children:
+        yield from iter_tokenizers(child, seen)
+
+
+def set_backend(estimator, backend: str) -> int:
+    """Switch every tokenizer of a fitted estimator to ``backend``; return how many were switched.
+
+    jieba and rjieba (jieba-rs) share dictionary and algorithm, so a model
+    trained with one predicts with the other (``tests/test_tokenize.py``
+    measures their agreement on the seed corpus).
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    tokenizers = list(iter_tokenizers(estimator))
+    for tokenizer in tokenizers:
+        tokenizer.backend = backend
+    return len(tokenizers)

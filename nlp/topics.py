@@ -15,12 +15,13 @@ groups such as reports or report parts.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.decomposition import NMF, LatentDirichletAllocation
+from sklearn.decomposition import NMF, LatentDirichletAllocation, MiniBatchNMF
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
@@ -276,3 +277,113 @@ def topic_shares(W: np.ndarray, groups: Sequence[str]) -> dict[str, np.ndarray]:
     shares = normalize_rows(W)
     groups = np.asarray(groups)
     return {str(g): shares[groups == g].mean(axis=0) for g in dict.fromkeys(groups)}
+
+
+class MiniBatchNMFTopicModel(_TopicModelBase):
+    """NMF for corpora too large for memory: two streaming passes, then ``MiniBatchNMF.partial_fit``.
+
+    Pass one counts document frequencies with the tokenizer and fixes the
+    vocabulary (``min_df``, ``max_df`` as a share, at most ``max_features``
+    terms by frequency) and its IDF weights; pass two turns each batch into
+    sublinear, L2-normalised TF-IDF over that vocabulary and updates the
+    factorisation.  Memory holds one batch and the vocabulary, never the
+    whole document-term matrix.  Use it when :class:`NMFTopicModel` runs out
+    of memory (millions of sentences); on a corpus that fits, the full-batch
+    model converges to better topics.
+
+    ``fit`` takes a list of documents or a zero-argument callable returning a
+    fresh iterable of documents (read ``1 + passes`` times).  Updates follow
+    the order of the stream: shuffle documents across reports, or one
+    report's vocabulary dominates the first topics.
+
+    Examples
+    --------
+    >>> docs = ["脱贫攻坚 贫困户 增收", "脱贫攻坚 贫困户", "疫情防控 隔离 卡点", "疫情防控 隔离"] * 5
+    >>> model = MiniBatchNMFTopicModel(n_topics=2, tokenizer=str.split, min_df=1, batch_size=8).fit(docs)
+    >>> sorted(terms[0][0] for terms in model.top_terms(1))
+    ['疫情防控', '脱贫攻坚']
+    """
+
+    def __init__(
+        self,
+        n_topics: int = 10,
+        tokenizer=None,
+        min_df: int = 2,
+        max_df: float = 0.5,
+        max_features: int | None = 20000,
+        batch_size: int = 2048,
+        relevance: float = 1.0,
+        beta_loss: str = "frobenius",
+        passes: int = 3,
+        random_state: int = 0,
+    ):
+        self.n_topics = n_topics
+        self.tokenizer = tokenizer
+        self.min_df = min_df
+        self.max_df = max_df
+        self.max_features = max_features
+        self.batch_size = batch_size
+        self.relevance = relevance
+        self.beta_loss = beta_loss
+        self.passes = passes
+        self.random_state = random_state
+
+    def _tokenize(self):
+        return self.tokenizer if self.tokenizer is not None else JiebaTokenizer()
+
+    def _batches(self, docs) -> Iterator[list[str]]:
+        iterable = docs() if callable(docs) else docs
+        batch: list[str] = []
+        for doc in iterable:
+            batch.append(doc)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _tfidf(self, batch: list[str]) -> sparse.csr_matrix:
+        tokenize, index = self._tokenize(), self.vocabulary_
+        rows, cols, vals = [], [], []
+        for i, doc in enumerate(batch):
+            counts = Counter(index[t] for t in tokenize(doc) if t in index)
+            for j, c in counts.items():
+                rows.append(i)
+                cols.append(j)
+                vals.append((1.0 + np.log(c)) * self.idf_[j])
+        X = sparse.csr_matrix((vals, (rows, cols)), shape=(len(batch), len(index)))
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+        return sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ X
+
+    def fit(self, docs, y=None, groups=None):
+        tokenize = self._tokenize()
+        df: Counter = Counter()
+        n_docs = 0
+        for batch in self._batches(docs):
+            for doc in batch:
+                df.update(set(tokenize(doc)))
+            n_docs += len(batch)
+        ceiling = self.max_df * n_docs
+        kept = [t for t, c in df.most_common() if self.min_df <= c <= ceiling][: self.max_features]
+        if not kept:
+            raise ValueError("no term is frequent enough for the vocabulary; lower min_df")
+        self.feature_names_ = np.asarray(sorted(kept), dtype=object)
+        self.vocabulary_ = {t: i for i, t in enumerate(self.feature_names_)}
+        # smooth IDF, as scikit-learn's TfidfTransformer
+        self.idf_ = np.log((1 + n_docs) / (1 + np.array([df[t] for t in self.feature_names_]))) + 1
+        self.nmf_ = MiniBatchNMF(
+            n_components=self.n_topics,
+            batch_size=self.batch_size,
+            beta_loss=self.beta_loss,
+            random_state=self.random_state,
+        )
+        for _ in range(self.passes):
+            for batch in self._batches(docs):
+                if len(batch) >= self.n_topics:  # the first update initialises from its batch
+                    self.nmf_.partial_fit(self._tfidf(batch))
+        self.components_ = self.nmf_.components_
+        return self
+
+    def transform(self, docs) -> np.ndarray:
+        check_is_fitted(self, "nmf_")
+        return np.vstack([self.nmf_.transform(self._tfidf(batch)) for batch in self._batches(list(docs))])

@@ -37,6 +37,16 @@ def test_predict_report_as_json_lines(model):
     assert by_text["1.抓实安全生产工作。"]["label"] == "governance"
 
 
+def test_predict_a_folder_in_worker_batches_with_a_progress_bar(model):
+    args = ["--jobs", "2", "--batch-size", "2", "--progress"]
+    result = run_cli("predict", "--model", str(model), str(seed("003").parent), *args)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [row["source"] for row in rows] == sorted(row["source"] for row in rows)  # input order kept
+    assert len(rows) == 471
+    assert "labelling reports" in result.stderr and "5/5" in result.stderr
+
+
 def test_predict_one_per_line_from_stdin_as_csv(model):
     lines = "做好疫情防控工作\n\n开展扫黑除恶专项斗争\n新增低保35人\n"
     result = run_cli("predict", "--model", str(model), "--one-per-line", "--format", "csv", "-", stdin=lines)

@@ -72,3 +72,44 @@ def test_lexicon_structure_and_rule_blocks():
         SentenceField("title").fit(RECORDS)
     with pytest.raises(ValueError, match="scale"):
         CodebookLexicon(scale="tfidf").fit(RECORDS)
+
+
+@pytest.mark.parametrize("field", ["text", "heading", "context"])
+def test_fast_vectorizer_gives_scikit_learns_output(field):
+    from nlp.corpus import load_corpus
+    from nlp.features import FastTfidfVectorizer, strip_numbers
+    from nlp.records import sentence_records
+    from nlp.tokenize import JiebaTokenizer
+
+    from .helpers import SEED_FILES
+
+    train = [r[field] for r in sentence_records(load_corpus(SEED_FILES[:3]))]
+    test = [r[field] for r in sentence_records(load_corpus(SEED_FILES[3:]))] + ["", "\n", "  a  b ", "X12"]
+    settings = [
+        {"tokenizer": JiebaTokenizer(), "token_pattern": None, "lowercase": False, "sublinear_tf": True},
+        {"analyzer": "char", "ngram_range": (1, 3), "preprocessor": strip_numbers, "min_df": 2, "sublinear_tf": True},
+        {"analyzer": "char", "ngram_range": (2, 3)},
+        {"analyzer": "word", "ngram_range": (1, 2)},  # no fast path: falls back to scikit-learn
+    ]
+    for params in settings:
+        expected = TfidfVectorizer(**params).fit(train).transform(test)
+        got = FastTfidfVectorizer(**params).fit(train).transform(test)
+        assert got.shape == expected.shape
+        assert abs(got - expected).max() < 1e-12, params
+
+
+def test_fast_vectorizer_forgets_its_lookups_on_refit_and_new_tokenizer():
+    from nlp.features import FastTfidfVectorizer
+    from nlp.tokenize import JiebaTokenizer
+
+    params = {"token_pattern": None, "lowercase": False}
+    first, second = ["落实两不愁三保障。", "开展扫黑除恶。"], ["织密疫情防控网。", "落实河长制。"]
+    vectorizer = FastTfidfVectorizer(tokenizer=JiebaTokenizer(), **params).fit(first)
+    vectorizer.transform(first + second)  # fills the lookup caches
+    vectorizer.fit(second)
+    expected = TfidfVectorizer(tokenizer=JiebaTokenizer(), **params).fit(second).transform(first + second)
+    assert abs(vectorizer.transform(first + second) - expected).max() < 1e-12
+
+    vectorizer.set_params(tokenizer=JiebaTokenizer(min_length=1))  # same vocabulary, other tokens
+    expected = TfidfVectorizer.transform(vectorizer, first + second)  # scikit-learn's own path
+    assert abs(vectorizer.transform(first + second) - expected).max() < 1e-12

@@ -27,3 +27,15 @@ def test_refuse_overwrite(tmp_path):
     refuse_overwrite(target, force=True)
     with pytest.raises(OutputExistsError, match="--force"):
         refuse_overwrite(target, force=False)
+
+
+def test_durable_writes_sync_and_cache_writes_do_not(tmp_path, monkeypatch):
+    synced = []
+    monkeypatch.setattr("nlp.fileio.os.fsync", synced.append)
+    with atomic_write(tmp_path / "result.txt") as fh:
+        fh.write("kept")
+    with atomic_write(tmp_path / "entry.txt", durable=False) as fh:
+        fh.write("cached")
+    assert len(synced) == 1
+    assert (tmp_path / "entry.txt").read_text(encoding="utf-8") == "cached"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.txt", "result.txt"]

@@ -66,3 +66,55 @@ def test_custom_word_lists(tmp_path):
     stop.write_text("# comment\n收摘\n", encoding="utf-8")
     tokenize = JiebaTokenizer(user_dict=words, stopwords=stop)
     assert tokenize("荫田油茶收摘") == ["荫田油茶"]
+
+
+def seed_sentences():
+    from nlp.corpus import load_corpus
+
+    from .helpers import SEEDS
+
+    return [s.text for r in load_corpus(SEEDS) for s in r.sentences]
+
+
+def test_rjieba_matches_jieba_on_the_seed_corpus():
+    texts = seed_sentences()
+    ours, fast = JiebaTokenizer(), JiebaTokenizer(backend="rjieba")
+    assert [ours(t) for t in texts] == [fast(t) for t in texts]  # the tokens features see: 100% agreement
+    raw_jieba = JiebaTokenizer(backend="jieba", stopwords=False, min_length=1)
+    raw_rust = JiebaTokenizer(backend="rjieba", stopwords=False, min_length=1)
+    differing = [t for t in texts if raw_jieba.cut(t) != raw_rust.cut(t)]
+    agreement = 1 - len(differing) / len(texts)
+    print(f"raw segmentation agreement jieba vs rjieba: {agreement:.2%} of {len(texts)} sentences")
+    assert agreement >= 0.99
+    for text in differing:  # the only disagreement: number ranges like 2019-2020, dropped as numbers anyway
+        only = set(raw_jieba.cut(text)) ^ set(raw_rust.cut(text))
+        assert all(token[0].isdigit() or token == "-" for token in only), only
+
+
+def test_blocks_memo_and_plain_jieba_agree():
+    import jieba
+
+    from nlp.tokenize import clear_memo
+
+    texts = seed_sentences()
+    tokenize = JiebaTokenizer()
+    first = [tokenize(t) for t in texts]
+    assert [[tok for block in tokenize.blocks(t) for tok in block] for t in texts] == first
+    clear_memo()
+    assert [tokenize(t) for t in texts] == first
+    engine = jieba.Tokenizer()
+    for word, freq, tag in read_user_dict(str(resource_path("policy_terms.txt"))):
+        engine.add_word(word, freq, tag)
+    plain = JiebaTokenizer(stopwords=False, min_length=1)
+    assert all(plain.cut(t) == [w for w in engine.lcut(t) if not w.isspace()] for t in texts)
+
+
+def test_set_backend_reaches_fitted_vectorizers():
+    from nlp.classify import PolicyClassifier
+    from nlp.tokenize import iter_tokenizers, set_backend
+
+    clf = PolicyClassifier().fit(["做好疫情防控工作。", "开展扫黑除恶。"] * 2, ["epidemic", "governance"] * 2)
+    assert set_backend(clf, "rjieba") >= 4
+    assert {t.backend for t in iter_tokenizers(clf)} == {"rjieba"}
+    with pytest.raises(ValueError, match="backend"):
+        set_backend(clf, "spacy")

@@ -100,3 +100,24 @@ def test_stability_and_shares(sections):
     # documents without any topic term (a bare heading) count as zero weight everywhere
     assert all(0.5 < v.sum() <= 1 + 1e-9 for v in shares.values())
     assert np.allclose(normalize_rows(np.array([[1.0, 3.0], [0.0, 0.0]])), [[0.25, 0.75], [0.0, 0.0]])
+
+
+def test_minibatch_model_streams_and_keeps_clean_terms(sections):
+    from nlp.topics import MiniBatchNMFTopicModel
+
+    docs, _ = sections
+    calls = []
+
+    def stream():
+        calls.append(1)
+        return iter(docs)
+
+    model = MiniBatchNMFTopicModel(n_topics=6, batch_size=64, passes=2).fit(stream)
+    assert len(calls) == 3  # one pass for the vocabulary, two for the factorisation
+    stopwords = set(read_word_list(resource_path("stopwords.txt")))
+    terms = [t for topic in model.top_terms(15) for t, _ in topic]
+    assert not set(terms) & stopwords and not [t for t in terms if re.search(r"\d|X", t)]
+    W = model.transform(docs[:10])
+    assert W.shape == (10, 6) and (W >= 0).all()
+    again = MiniBatchNMFTopicModel(n_topics=6, batch_size=64, passes=2).fit(docs)
+    assert np.allclose(again.components_, model.components_)

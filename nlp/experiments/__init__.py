@@ -24,6 +24,23 @@ EXPERIMENTS = ("corpus_stats", "classification", "topics", "attention")
 CONFIG_DIR = Path("experiments") / "configs"
 
 
+def load_reports(config: dict, progress: bool = False) -> list:
+    """The config's reports, parsed and tokenized through the on-disk cache unless ``cache = false``.
+
+    A re-run of an experiment on the same reports reads sentences and tokens
+    from ``.cache/nlp`` instead of cleaning and segmenting them again.
+    """
+    from ..cache import TokenCache, warm_tokens
+    from ..corpus import load_corpus
+    from ..tokenize import JiebaTokenizer
+
+    cache = TokenCache() if config.get("cache", True) else None
+    reports = load_corpus(config.get("reports", "seeds"), progress=progress, cache=cache)
+    if cache is not None:
+        warm_tokens(reports, JiebaTokenizer(), cache)
+    return reports
+
+
 def data_inputs(config: dict) -> list[str]:
     """Input files named by a config (hashed into the manifest)."""
     return [config[key] for key in ("reports", "labels") if config.get(key)]

@@ -13,7 +13,6 @@ import numpy as np
 
 from ..attention import attention_profiles, format_share, label_reports, markdown_table, shifts
 from ..codebook import load_codebook
-from ..corpus import load_corpus
 from ..evaluate import leave_one_report_out
 from ..labels import labels_for, load_labels
 from ..plotting import (
@@ -26,10 +25,11 @@ from ..plotting import (
 from ..records import sentence_records
 from ..results import ResultsDir
 from ..training import build_classifier
+from . import load_reports
 
 
 def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
-    reports = load_corpus(config.get("reports", "seeds"), progress=progress)
+    reports = load_reports(config, progress)
     hand = load_labels(config.get("labels"))
     n_boot, seed = config.get("n_bootstrap", 1000), config.get("seed", 0)
     profiles = attention_profiles(label_reports(reports, hand_labels=hand), n_boot=n_boot, seed=seed)

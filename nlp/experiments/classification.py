@@ -18,7 +18,6 @@ from sklearn.svm import LinearSVC
 
 from ..classify import KeywordRuleClassifier, PolicyClassifier, majority_baseline, make_model
 from ..codebook import load_codebook
-from ..corpus import load_corpus
 from ..errors import ConfigError
 from ..evaluate import leave_one_report_out, summarize
 from ..features import TEXT_BLOCKS, make_features
@@ -28,6 +27,7 @@ from ..plotting import plot_confusion, plot_per_class_f1, save_figure
 from ..records import get_field, sentence_records
 from ..results import ResultsDir
 from ..training import train_classifier
+from . import load_reports
 
 PRIMARY_MODEL = "logreg"
 MODEL_FILE = "policy_classifier.skops"
@@ -65,7 +65,7 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
     """Evaluate every candidate, write tables and figures, save the default model."""
     codebook = load_codebook()
     labels = list(codebook.ids)
-    reports = load_corpus(config.get("reports", "seeds"), progress=progress)
+    reports = load_reports(config, progress)
     labels_path = config.get("labels")
     y = labels_for(reports, load_labels(labels_path))
     records = sentence_records(reports)

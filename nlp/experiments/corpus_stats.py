@@ -11,17 +11,18 @@ from collections import Counter
 
 import numpy as np
 
-from ..corpus import SENTENCE_FIELDS, corpus_table, load_corpus
+from ..corpus import SENTENCE_FIELDS, corpus_table
 from ..plotting import SERIES_COLORS, new_figure, save_figure
 from ..results import ResultsDir
 from ..structure import PARTS
 from ..tokenize import JiebaTokenizer
+from . import load_reports
 
 PART_NAMES = {"review": "工作总结 (review)", "problems": "存在问题 (problems)", "plan": "工作计划 (plan)"}
 
 
 def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
-    reports = load_corpus(config.get("reports", "seeds"), progress=progress)
+    reports = load_reports(config, progress)
     tokenize = JiebaTokenizer()
     rows = corpus_table(reports)
     per_report = {}

@@ -22,7 +22,6 @@ from sklearn.decomposition import NMF
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ..codebook import load_codebook
-from ..corpus import load_corpus
 from ..labels import labels_for, load_labels
 from ..plotting import category_label, plot_curves, plot_grouped_bars, plot_heatmap, plot_top_terms, save_figure
 from ..results import ResultsDir
@@ -37,6 +36,7 @@ from ..topic_metrics import (
     unshared_dominant_topics,
 )
 from ..topics import LDATopicModel, NMFTopicModel, topic_documents, topic_shares
+from . import load_reports
 
 TIME_BUDGET_S = 60
 
@@ -98,7 +98,7 @@ def default_nmf_npmi(sentences: list[str], k: int, top_n: int) -> dict:
 def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
     started = time.perf_counter()
     categories = list(load_codebook().ids)
-    reports = load_corpus(config.get("reports", "seeds"), progress=progress)
+    reports = load_reports(config, progress)
     labels = labels_for(reports, load_labels(config.get("labels")))
     unit = config.get("unit", "section")
     fit_docs, fit_meta = topic_documents(reports, unit)

@@ -1,0 +1,147 @@
+"""Label the sentences of report files: streaming, in batches, on several cores or a Dask cluster.
+
+Reports are read, segmented and classified a batch of files at a time in
+worker processes, and rows come back in input order as soon as their batch
+is done, so memory stays flat however many reports there are.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+
+from tqdm.auto import tqdm
+
+from .attention import label_reports
+from .corpus import Report, parse_report, parse_text
+from .errors import InputError
+from .parallel import DEFAULT_BATCH, batches, ordered_map
+from .reading import decode_bytes, list_report_files, read_report
+from .records import sentence_records
+
+REPORT_FIELDS = ("source", "index", "text", "heading", "part", "label", "score")
+LINE_FIELDS = ("source", "line", "text", "label", "score")
+STDIN = "-"
+
+
+def expand_sources(sources: Iterable[str]) -> list[str]:
+    """Files as given, folders replaced by their ``.txt`` reports, ``-`` (standard input) kept."""
+    return [str(f) for s in sources for f in ([s] if s == STDIN else list_report_files(s))]
+
+
+def _read_source(source: str) -> tuple[str, str]:
+    if source == STDIN:
+        import sys
+
+        return decode_bytes(sys.stdin.buffer.read(), "<stdin>")[0], "stdin"
+    raw = read_report(source)
+    return raw.text, raw.report_id
+
+
+def _report(source: str) -> Report:
+    return parse_text(*_read_source(source)) if source == STDIN else parse_report(source)
+
+
+def _inputs_for_source(source: str, one_per_line: bool) -> tuple[list, list[dict]]:
+    """Classifier inputs for one source and the output rows they belong to (without labels)."""
+    if one_per_line:
+        text, source_id = _read_source(source)
+        lines = [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        inputs: list = [line for _, line in lines]
+        base = [{"source": source_id, "line": n, "text": line} for n, line in lines]
+    else:
+        inputs = sentence_records([_report(source)])
+        keys = ("index", "text", "heading", "part")
+        base = [{"source": r["report_id"], **{k: r[k] for k in keys}} for r in inputs]
+    if not inputs:
+        raise InputError(f"{source}: no sentences to label")
+    return inputs, base
+
+
+def rows_for_sources(classifier, sources: Sequence[str], one_per_line: bool = False) -> list[dict]:
+    """Labelled rows for each sentence of ``sources`` (or each non-empty line, with ``one_per_line``).
+
+    All sentences of the batch go through the classifier in one call: the
+    per-call overhead of a nine-part feature union is larger than a report.
+    """
+    inputs, base = [], []
+    for source in sources:
+        source_inputs, source_base = _inputs_for_source(source, one_per_line)
+        inputs += source_inputs
+        base += source_base
+    scored = classifier.predict_with_scores(inputs) if inputs else []
+    return [{**row, "label": label, "score": round(score, 4)} for row, (label, score) in zip(base, scored, strict=True)]
+
+
+_worker_models: dict[str, object] = {}
+
+
+def _worker_model(key: str, classifier):
+    """The first copy of the classifier a worker received for ``key``.
+
+    Every task carries a pickled copy of the model; reusing the first one
+    keeps its vocabulary lookup caches warm from batch to batch.
+    """
+    if key not in _worker_models:
+        _worker_models.clear()  # one run's model at a time
+        _worker_models[key] = classifier
+    return _worker_models[key]
+
+
+def _tasks(classifier, sources: Sequence[str], batch_size: int, *options) -> list[tuple]:
+    key = uuid.uuid4().hex
+    return [(key, classifier, batch, *options) for batch in batches(list(sources), batch_size)]
+
+
+def _rows_for_batch(task: tuple) -> list[dict]:
+    key, classifier, sources, one_per_line = task
+    return rows_for_sources(_worker_model(key, classifier), sources, one_per_line)
+
+
+def _workers(sources: Sequence[str], n_jobs: int | None, scheduler: str | None) -> tuple[int | None, str | None]:
+    """``(n_jobs, scheduler)`` to use: standard input can only be read in this process."""
+    return (1, None) if STDIN in sources else (n_jobs, scheduler)
+
+
+def _map_batches(func, tasks: list[tuple], sources, n_jobs, scheduler, progress: bool) -> Iterator:
+    """``func`` over the batch tasks, in order, with a progress bar counting files."""
+    bar = tqdm(total=len(sources), desc="labelling reports", unit="report", disable=not progress)
+    with bar:
+        for task, result in zip(tasks, ordered_map(func, tasks, *_workers(sources, n_jobs, scheduler)), strict=True):
+            bar.update(len(task[2]))
+            yield result
+
+
+def predict_sources(
+    classifier,
+    sources: Sequence[str],
+    one_per_line: bool = False,
+    n_jobs: int | None = 1,
+    scheduler: str | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    progress: bool = False,
+) -> Iterator[dict]:
+    """Rows of every sentence of every source, in order, produced batch by batch."""
+    tasks = _tasks(classifier, sources, batch_size, one_per_line)
+    for rows in _map_batches(_rows_for_batch, tasks, sources, n_jobs, scheduler, progress):
+        yield from rows
+
+
+def _label_batch(task: tuple) -> list[tuple]:
+    key, classifier, sources, hand_labels = task
+    return list(label_reports((_report(s) for s in sources), _worker_model(key, classifier), hand_labels))
+
+
+def label_sources(
+    classifier,
+    sources: Sequence[str],
+    hand_labels: dict | None = None,
+    n_jobs: int | None = 1,
+    scheduler: str | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    progress: bool = False,
+) -> Iterator[tuple[Report, list[str], list[str]]]:
+    """``(report, labels, label sources)`` per report, as :func:`nlp.attention.label_reports`, in parallel."""
+    tasks = _tasks(classifier, sources, batch_size, hand_labels)
+    for labelled in _map_batches(_label_batch, tasks, sources, n_jobs, scheduler, progress):
+        yield from labelled
