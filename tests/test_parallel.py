@@ -84,7 +84,7 @@ def test_unreachable_scheduler_is_a_clear_error(classifier):
         list(predict_sources(classifier, [str(SEED_FILES[0])], scheduler="tcp://127.0.0.1:9"))
 
 
-@pytest.mark.skipif(not can_fork(), reason="forked workers only")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux only")
 def test_no_fork_while_another_thread_runs():
     import threading
 
