@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple
 
 from tqdm.auto import tqdm
 
@@ -88,14 +89,22 @@ def _worker_model(key: str, classifier):
     return _worker_models[key]
 
 
-def _tasks(classifier, sources: Sequence[str], batch_size: int, *options) -> list[tuple]:
+class _Task(NamedTuple):
+    """One batch of files for a worker; ``option`` is ``one_per_line`` or the hand labels."""
+
+    key: str
+    classifier: object
+    sources: list[str]
+    option: object
+
+
+def _tasks(classifier, sources: Sequence[str], batch_size: int, option) -> list[_Task]:
     key = uuid.uuid4().hex
-    return [(key, classifier, batch, *options) for batch in batches(list(sources), batch_size)]
+    return [_Task(key, classifier, batch, option) for batch in batches(list(sources), batch_size)]
 
 
-def _rows_for_batch(task: tuple) -> list[dict]:
-    key, classifier, sources, one_per_line = task
-    return rows_for_sources(_worker_model(key, classifier), sources, one_per_line)
+def _rows_for_batch(task: _Task) -> list[dict]:
+    return rows_for_sources(_worker_model(task.key, task.classifier), task.sources, one_per_line=task.option)
 
 
 def _workers(sources: Sequence[str], n_jobs: int | None, scheduler: str | None) -> tuple[int | None, str | None]:
@@ -103,12 +112,12 @@ def _workers(sources: Sequence[str], n_jobs: int | None, scheduler: str | None) 
     return (1, None) if STDIN in sources else (n_jobs, scheduler)
 
 
-def _map_batches(func, tasks: list[tuple], sources, n_jobs, scheduler, progress: bool) -> Iterator:
+def _map_batches(func, tasks: list[_Task], sources, n_jobs, scheduler, progress: bool) -> Iterator:
     """``func`` over the batch tasks, in order, with a progress bar counting files."""
     bar = tqdm(total=len(sources), desc="labelling reports", unit="report", disable=not progress)
     with bar:
         for task, result in zip(tasks, ordered_map(func, tasks, *_workers(sources, n_jobs, scheduler)), strict=True):
-            bar.update(len(task[2]))
+            bar.update(len(task.sources))
             yield result
 
 
@@ -127,9 +136,9 @@ def predict_sources(
         yield from rows
 
 
-def _label_batch(task: tuple) -> list[tuple]:
-    key, classifier, sources, hand_labels = task
-    return list(label_reports((_report(s) for s in sources), _worker_model(key, classifier), hand_labels))
+def _label_batch(task: _Task) -> list[tuple]:
+    reports = (_report(source) for source in task.sources)
+    return list(label_reports(reports, _worker_model(task.key, task.classifier), hand_labels=task.option))
 
 
 def label_sources(
