@@ -82,18 +82,13 @@ def corpus_megabytes(folder: Path) -> float:
 
 
 def _parse(args):
-    from nlp.corpus import load_corpus
-
     start = time.perf_counter()
-    reports = load_corpus(args.corpus, n_jobs=args.jobs)
-    return {"seconds": time.perf_counter() - start, "sentences": sum(len(r.sentences) for r in reports)}
+    return {"sentences": len(_sentences(args)), "seconds": time.perf_counter() - start}
 
 
 def _naive_parse(args):
-    start, n = time.perf_counter(), 0
-    for path in corpus_files(Path(args.corpus)):
-        n += sum(1 for s in NAIVE_SPLIT.split(path.read_text(encoding="utf-8")) if s.strip())
-    return {"seconds": time.perf_counter() - start, "sentences": n}
+    start = time.perf_counter()
+    return {"sentences": len(_naive_sentences(args)), "seconds": time.perf_counter() - start}
 
 
 def _sentences(args) -> list[str]:

@@ -34,6 +34,7 @@ from .corpus import Report, parse_raw
 from .fileio import atomic_write
 from .parallel import DEFAULT_BATCH, batches, ordered_map
 from .reading import RawReport, read_report
+from .results import file_sha256
 from .sentences import Sentence
 from .structure import Section
 from .tokenize import JiebaTokenizer
@@ -51,10 +52,6 @@ def default_cache_dir() -> Path:
 
 def _digest(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:32]
-
-
-def _file_digest(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else ""
 
 
 @contextlib.contextmanager
@@ -151,8 +148,8 @@ def _fingerprint(settings, user_dict_mtime: int, stopwords_mtime: int) -> str:
         settings.hmm,
         settings.min_length,
         settings.keep_numbers,
-        _file_digest(settings.user_dict),
-        _file_digest(settings.stopwords),
+        file_sha256(settings.user_dict) if settings.user_dict else "",
+        file_sha256(settings.stopwords) if settings.stopwords else "",
     )
 
 

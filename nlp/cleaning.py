@@ -42,6 +42,8 @@ _COLON_RE = re.compile(r"(?<!\d):|:(?!\d)")
 # Whitespace inside a line is dropped unless it separates two ASCII words.
 _INNER_SPACE_RE = re.compile(r"(?<=[A-Za-z0-9]) +(?=[A-Za-z0-9])|( +)")
 _BULLET_RE = re.compile(r"^[•·●○■□◆◇▪▶►\-*]+\s+")
+#: A character that can belong to a word (letters, digits, Han): lines and sentences without one are punctuation.
+WORD_CHAR_RE = re.compile(r"[\w\u4e00-\u9fff]")
 
 
 def normalize_characters(text: str) -> str:
@@ -167,9 +169,6 @@ def parse_meta_fields(line: str) -> dict[str, str]:
     return fields
 
 
-_WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
-
-
 def _split_title(lines: list[str]) -> tuple[str | None, list[str]]:
     """The title at the head of the body lines (if any), and the body without it."""
     match = _TITLE_RE.match(lines[0]) if lines else None
@@ -210,7 +209,7 @@ def clean_report(raw: RawReport) -> CleanReport:
     kept: list[str] = []
     for raw_line in normalize_characters(raw.text).split("\n"):
         line = _BULLET_RE.sub("", raw_line.strip()).strip()
-        if _WORD_RE.search(line) is None or any(p.search(line) for p in _NOISE_PATTERNS):
+        if WORD_CHAR_RE.search(line) is None or any(p.search(line) for p in _NOISE_PATTERNS):
             continue
         if date := (_UPLOAD_DATE_RE.match(line) or _BRACKET_DATE_RE.match(line)):
             published = published or _iso_date(*date.groups())

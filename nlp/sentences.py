@@ -21,13 +21,13 @@ import itertools
 import re
 from dataclasses import asdict, dataclass
 
+from .cleaning import WORD_CHAR_RE
 from .structure import ITEM_RE, Heading, Section
 
 _TERMINATORS = "。！？!?"
 _CLOSERS = "”’」』）)》"
 _SENTENCE_END_RE = re.compile(f"[{_TERMINATORS}]+[{_CLOSERS}]*")
 _ITEM_AFTER_LIST_RE = re.compile(rf"(?<=[；：;:]){ITEM_RE.pattern}")
-_WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
 _NEWLINE_RE = re.compile("\n")
 _LEAD_CLAUSE_RE = re.compile(r"[^。，；：！？,;:!?]+")
 
@@ -113,7 +113,7 @@ def split_spans(text: str, headings: list[Heading] = ()) -> list[tuple[int, int]
             continue
         start += len(piece) - len(piece.lstrip())
         end = start + len(stripped)
-        if spans and not _WORD_RE.search(stripped) and spans[-1][1] == start:
+        if spans and not WORD_CHAR_RE.search(stripped) and spans[-1][1] == start:
             spans[-1] = (spans[-1][0], end)
         else:
             spans.append((start, end))

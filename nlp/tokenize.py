@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 from sklearn.base import BaseEstimator
 
+from .cleaning import WORD_CHAR_RE
 from .memo import clear_memos, memo, store
 from .resources import read_word_list, resource_path
 
@@ -33,7 +34,6 @@ BACKENDS = ("jieba", "rjieba")
 DEFAULT_USER_DICT = "policy_terms.txt"
 DEFAULT_STOPWORDS = "stopwords.txt"
 
-_WORD_CHAR_RE = re.compile(r"[\w\u4e00-\u9fff]")
 _PLACEHOLDER_RE = re.compile(r"[Xx×]+")
 _engine_lock = threading.Lock()
 _engines: dict[tuple[str, str], object] = {}
@@ -204,7 +204,7 @@ def normalize_token(token: str, keep_numbers: bool = False) -> str:
     ['', '镇', '', '', 'syb', '']
     """
     token = token.strip()
-    if not _WORD_CHAR_RE.search(token):
+    if not WORD_CHAR_RE.search(token):
         return ""
     if _PLACEHOLDER_RE.search(token) and not re.search(r"[A-WYZa-wyz]", token):
         token = _PLACEHOLDER_RE.sub("", token)
