@@ -82,7 +82,7 @@ def encode_report(report: Report) -> dict:
     paths: dict[tuple, int] = {}
     path_numbers = [paths.setdefault(s.heading_path, len(paths)) for s in report.sentences]
     return {
-        "meta": {**meta.__dict__, "years": list(meta.years)},
+        "meta": meta.to_dict(),
         "text": report.text,
         "sections": {c: [getattr(s, c) for s in report.sections] for c in _SECTION_COLUMNS},
         "sentences": {
@@ -107,7 +107,7 @@ def _restore(cls, fields: dict):
 
 def decode_report(data: dict, raw: RawReport) -> Report:
     """Rebuild a report from :func:`encode_report` output and the file it was read from."""
-    meta = ReportMeta(**{**data["meta"], "years": tuple(data["meta"]["years"])})
+    meta = ReportMeta.from_dict(data["meta"])
     sec = data["sections"]
     sections = [
         Section(level, title, start, end, part, tuple(path))
@@ -125,6 +125,17 @@ def decode_report(data: dict, raw: RawReport) -> Report:
         _restore(Sentence, dict(zip(names, values, strict=True))) for values in zip(*columns.values(), strict=True)
     ]
     return Report(raw=raw, meta=meta, text=data["text"], sections=sections, sentences=sentences)
+
+
+#: Modules whose code decides what a parsed report holds: a change to any of them is a new cache.
+_PARSER_MODULES = ("reading", "cleaning", "metadata", "structure", "sentences", "corpus")
+
+
+@lru_cache(maxsize=1)
+def parser_fingerprint() -> str:
+    """A digest of the reading-to-sentences code, so a cached report never outlives the code that made it."""
+    package = Path(__file__).resolve().parent
+    return _digest(*(hashlib.sha256((package / f"{m}.py").read_bytes()).hexdigest() for m in _PARSER_MODULES))[:12]
 
 
 def tokenizer_fingerprint(tokenizer: JiebaTokenizer) -> str:
@@ -184,7 +195,7 @@ class TokenCache:
             json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
 
     def _report_path(self, sha256: str) -> Path:
-        return self.root / f"reports-v{CACHE_FORMAT}-{__version__}" / f"{sha256}.json"
+        return self.root / f"reports-v{CACHE_FORMAT}-{__version__}-{parser_fingerprint()}" / f"{sha256}.json"
 
     def cached_report(self, path: str | Path) -> Report | None:
         """The report of a file if its content is in the cache, else ``None``."""

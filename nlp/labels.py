@@ -83,15 +83,44 @@ def labels_for(reports: Iterable[Report], labels: dict[LabelKey, str]) -> list[s
         If any sentence has no label (the message names how many and the first).
     """
     found, missing = [], []
+    by_report: dict[str, list[tuple[str, str]]] = {}
+    for (report_id, text), label in labels.items():
+        by_report.setdefault(report_id, []).append((text, label))
     for report in reports:
         for sentence in report.sentences:
             label = labels.get((report.report_id, sentence.text))
+            if label is None:
+                label = relabel_resegmented(sentence.text, by_report.get(report.report_id, ()))
             if label is None:
                 missing.append(f"{report.report_id}#{sentence.index} {sentence.text[:30]}")
             found.append(label)
     if missing:
         raise ConfigError(f"{len(missing)} sentences have no label, first: {missing[0]}")
     return found
+
+
+def relabel_resegmented(text: str, coded: Sequence[tuple[str, str]]) -> str | None:
+    """The label of a sentence that segmentation has changed since it was coded, or ``None``.
+
+    A sentence made of coded pieces (two lines a layout had broken, now
+    joined) takes the label of its longest piece; a piece of a coded sentence
+    (one sentence now split in two) takes that sentence's label.  Either way
+    the coded text must cover at least half of the new sentence, so a label
+    is never carried to a sentence it does not describe.
+
+    Examples
+    --------
+    >>> coded = [("我代表区政府报告工", "general"), ("作，请予审议。", "general"), ("抓好防疫。", "epidemic")]
+    >>> relabel_resegmented("我代表区政府报告工作，请予审议。", coded)
+    'general'
+    >>> relabel_resegmented("抓好防疫", coded), relabel_resegmented("抓好", coded) is None
+    ('epidemic', True)
+    """
+    pieces = [(len(t), label) for t, label in coded if t in text]
+    if pieces and sum(n for n, _ in pieces) * 2 >= len(text):
+        return max(pieces)[1]
+    wholes = [label for t, label in coded if text in t and len(text) * 2 >= len(t)]
+    return wholes[0] if wholes else None
 
 
 def write_labels(path: str | Path, reports: Iterable[Report], labels: Sequence[str]) -> None:

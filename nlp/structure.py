@@ -47,13 +47,16 @@ _PART_KEYWORDS = (
     ("review", re.compile(r"总结|情况|回顾|成效|成绩|完成")),
 )
 _PART_HEADING_RE = re.compile(
-    r"^(?:(?:19|20)\d{2}年度?|上半年|下半年|今年|明年)?[^。，；！？、]{0,8}?"
-    r"(?:工作总结|工作思路|工作计划|工作打算|工作谋划|工作安排|工作要点|存在(?:的)?问题(?:及不足)?)$"
+    r"^(?:第[一二三四五六七八九十]部分)?(?:(?:19|20)\d{2}年度?|上半年|下半年|今年|明年)?[^。，；！？、]{0,12}?"
+    r"(?:工作总结|工作思路|工作计划|工作打算|工作谋划|工作安排|工作要点|存在(?:的)?问题(?:及不足)?|"
+    r"工作回顾|发展回顾|主要工作(?:回顾)?|重点工作(?:安排)?)$"
 )
 # A level-1 heading longer than this that names a part ends right after the part word:
 # "三、2021年工作计划2021年是…" lost the line break between heading and text.
 _LONG_HEADING = 20
-_PART_WORD_END_RE = re.compile(r"(?:工作总结|工作计划|工作打算|工作思路|工作谋划|工作安排|存在的?问题(?:及不足)?)")
+_PART_WORD_END_RE = re.compile(
+    r"(?:工作总结|工作计划|工作打算|工作思路|工作谋划|工作安排|存在的?问题(?:及不足)?|工作回顾|发展回顾|主要工作|工作情况)"
+)
 
 
 @dataclass(frozen=True)

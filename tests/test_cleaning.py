@@ -90,3 +90,94 @@ def test_punctuation_and_spaces_are_normalised():
 def test_meta_line_parsing_tolerates_spaced_labels():
     fields = parse_meta_fields("主 题  词: 组织机构 主题分类: 组织机构")
     assert fields == {"主题词": "组织机构", "主题分类": "组织机构"}
+
+
+# --- other portals and genres: real lines from seeds/external/raw ---------------------------------------------
+
+EXTERNAL = seed("000").parent / "external" / "raw"
+
+
+def clean_external(prefix):
+    (path,) = EXTERNAL.glob(f"{prefix}_*.txt")
+    return clean_report(read_report(path))
+
+
+def page(text):
+    return clean_report(RawReport("r", "r", text, "utf-8", ""))
+
+
+def test_site_watermark_after_every_paragraph_is_removed():
+    report = clean_external("003")
+    assert report.meta.watermark == "c5s乡村百科--为乡村振兴助力"
+    assert "乡村百科" not in report.text
+
+
+def test_pipe_table_of_portal_fields_becomes_metadata():
+    report = clean_external("009")
+    fields = report.meta.page_fields
+    assert fields["索引号"] == "000014349/2022-83299" and fields["发文机关"] == "南漳镇人民政府"
+    assert report.meta.title == "南漳镇人民政府2023年工作计划" and report.meta.published == "2023-01-05"
+    assert "|" not in report.text and report.text.startswith("一是扎实推进产业强镇。")
+
+
+def test_portal_fields_without_colons_and_lone_labels_are_metadata():
+    fields = clean_external("001").meta.page_fields
+    assert fields["索引号"] == "MB1670946/2023-00023" and fields["发布机构"] == "华庄街道办事处"
+    report = page("2018年政府工作报告\n  • 索引号:\n\n  • 发布日期:\n\n    2018-01-16\n崇明区人民政府区长\n各位代表:\n现在我代表…")
+    assert report.meta.page_fields["发布日期"] == "2018-01-16" and report.meta.published == "2018-01-16"
+    assert report.text == "现在我代表…"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "front_matter"),
+    [
+        ("011", ("--2023年1月16日在宜黄县第十八届人民代表大会", "第三次会议上", "县人民政府县长陈小青", "各位代表：")),
+        ("039", ("——在红土坡镇第五届人民代表大会第五次会议上", "红土坡镇人民政府镇长李维俊", "各位代表、同志们：")),
+        ("042", ("——2022年7月28日在颛桥镇第六届人民代表大会第二次会议上", "镇长李小山", "各位代表：")),
+        ("003", ("二〇二一年一月二十二日在鄣吴镇第十七届人民代表大会第九次会议上", "刘欣欣", "各位代表：")),
+    ],
+)
+def test_congress_front_matter_becomes_metadata(prefix, front_matter):
+    report = clean_external(prefix)
+    assert report.meta.front_matter == front_matter
+    assert report.meta.genre in {"government_work_report", "half_year"}
+    assert "各位代表：" not in report.text and "会议上" not in report.text.split("\n")[0]
+
+
+def test_title_salutation_and_first_heading_run_together():
+    report = clean_external("005")
+    assert report.meta.title == "桥头镇2023年度政府工作报告"
+    assert report.text.startswith("现在，我代表桥头镇人民政府")
+    report = clean_external("004")
+    assert report.meta.front_matter == ("瓜沥镇第十八届人民代表大会第八次会议政府工作报告", "各位代表：")
+
+
+def test_page_controls_breadcrumbs_and_aggregator_notices_are_dropped():
+    text = clean_external("007").text + clean_external("002").text + clean_external("031").text
+    for noise in ("无障碍", "关怀版", "打印整页", "字号", "好范文网", "为你整理", "【正文】", "听全文", "分享"):
+        assert noise not in text, noise
+    assert clean_external("033").meta.page_fields["位置"].startswith("首页 > 机构专页")
+
+
+def test_site_tags_and_dates_around_titles():
+    assert clean_external("004").meta.title == "2020年萧山区瓜沥镇政府工作报告"  # "【杭州招商】" dropped
+    assert clean_external("050").meta.title == "2018年苏州市吴江区政府工作报告全文"
+    report = clean_external("016")  # "…重点工作安排 2020-10-19" and a table of contents
+    assert report.meta.title == "定海路街道2019年工作总结和2020年重点工作安排"
+    assert report.text.startswith("2019年是新中国成立70周年")
+
+
+def test_lines_broken_by_a_pdf_layout_are_joined():
+    report = clean_external("058")
+    assert "代表江汉区人民政府向大会报告工作，请与" in report.text
+
+
+def test_zero_width_characters_and_cut_characters_are_removed():
+    report = page("某镇2020年\u200b工作总结\n一是强化\u200d领导。二是压实\ufffd")
+    assert report.meta.title == "某镇2020年工作总结"
+    assert report.text == "一是强化领导。二是压实"
+    assert report.meta.truncated
+
+
+def test_seed_reports_end_with_a_sentence():
+    assert not any(clean(prefix).meta.truncated for prefix in ("000", "001", "002", "003", "004"))
