@@ -1,6 +1,7 @@
 """Reports as they are published: portal pages, PDF and Word files read like the same report in ``.txt``."""
 
 import io
+import sys
 import zipfile
 
 import pytest
@@ -176,3 +177,13 @@ def test_html_without_body_text_and_not_a_zip():
         archive.writestr("content.xml", "<a/>")
     assert sniff_format(buffer.getvalue(), ".docx") == "docx"
     assert sniff_format(buffer.getvalue(), ".txt") == "text"
+
+
+def test_missing_library_names_the_extra(rendered, monkeypatch):
+    from nlp.extract import MissingExtraError
+
+    monkeypatch.setitem(sys.modules, "pypdfium2", None)  # as if not installed: importing it fails
+    with pytest.raises(MissingExtraError, match=r"pip install 'nlp\[formats\]'"):
+        read_report(rendered["pdf", seed("000").stem])
+    with pytest.raises(MissingExtraError):  # never skipped: every PDF would fail alike
+        load_corpus(rendered["pdf", seed("000").stem].parent, skipped=[])
