@@ -26,8 +26,25 @@ from .fileio import refuse_overwrite
 from .parallel import DEFAULT_BATCH
 
 
+def _load_reports(paths: list, progress: bool) -> tuple[list, list[tuple[str, str]]]:
+    """The reports at ``paths`` and the files skipped as unreadable; an error only if none could be read."""
+    skipped: list[tuple[str, str]] = []
+    reports = load_corpus(paths, progress=progress, skipped=skipped)
+    if not reports:
+        if len(skipped) == 1:
+            raise InputError(": ".join(skipped[0]))
+        _print_skipped(skipped)
+        raise InputError(f"none of the {len(skipped)} report files could be read")
+    return reports, skipped
+
+
+def _print_skipped(skipped: list[tuple[str, str]]) -> None:
+    for path, reason in skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+
+
 def _cmd_corpus(args: argparse.Namespace) -> int:
-    reports = load_corpus(args.paths or [default_seed_dir()], progress=args.progress)
+    reports, skipped = _load_reports(args.paths or [default_seed_dir()], args.progress)
     if args.export:
         refuse_overwrite(args.export, args.force)
     print(format_table(corpus_table(reports)))
@@ -39,6 +56,7 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
     if args.export:
         count = export_sentences(reports, args.export)
         print(f"\nwrote {count} sentences to {args.export}", file=sys.stderr)
+    _print_skipped(skipped)
     return 0
 
 
@@ -47,7 +65,8 @@ def _add_corpus(subparsers) -> None:
         "corpus",
         help="summarise reports: township, years, sections, sentences per part",
         description="Read, clean and segment reports and print one summary row per report. "
-        "PATH is a .txt report or a folder of them (UTF-8 or GB18030/GBK); default: seeds/.",
+        "PATH is a report (.txt in UTF-8 or GB18030/GBK, .html/.htm, .pdf or .docx) or a folder of them; "
+        "default: seeds/. Unreadable files in a run are skipped and listed at the end.",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="report file or folder (default: seeds/)")
     parser.add_argument(
@@ -68,7 +87,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.model not in MODEL_NAMES:
         raise InputError(f"unknown --model {args.model!r}; choose from {', '.join(MODEL_NAMES)}")
     refuse_overwrite(args.out, args.force)
-    reports = load_corpus(args.reports or [default_seed_dir()], progress=args.progress)
+    reports, skipped = _load_reports(args.reports or [default_seed_dir()], args.progress)
     classifier = train_classifier(
         reports, args.labels, model=args.model, evaluate=not args.no_eval, progress=args.progress
     )
@@ -79,6 +98,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         low, high = metrics["macro_f1_ci95"]
         summary += f"; leave-one-report-out macro-F1 {metrics['macro_f1']:.3f} [{low:.3f}, {high:.3f}]"
     print(f"{summary}\nwrote {args.out} and {card_path(args.out)}", file=sys.stderr)
+    _print_skipped(skipped)
     return 0
 
 

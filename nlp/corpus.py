@@ -1,8 +1,13 @@
 """Reports with their sentences: the first three stages run end to end.
 
 :func:`parse_report` reads, cleans, structures and segments one file;
-:func:`load_corpus` does so for a file or a folder of ``.txt`` reports.  The
-resulting :class:`Report` objects are what every later stage consumes.
+:func:`load_corpus` does so for a file or a folder of reports (``.txt``,
+``.html``/``.htm``, ``.pdf``, ``.docx``).  The resulting :class:`Report`
+objects are what every later stage consumes.
+
+Given a ``skipped`` list, :func:`iter_reports` and :func:`load_corpus` go on
+past a file that cannot be read (a scanned PDF, a corrupt Word file, …) and
+append ``(path, reason)`` to the list instead of raising.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from tqdm.auto import tqdm
 
 from .cleaning import ReportMeta, clean_report
 from .errors import InputError
+from .extract import MissingExtraError
 from .fileio import atomic_write
 from .parallel import DEFAULT_BATCH, batches, ordered_map
 from .reading import RawReport, list_report_files, read_report
@@ -125,9 +131,27 @@ def parse_text(text: str, report_id: str = "stdin") -> Report:
     return parse_raw(raw)
 
 
-def _parse_batch(task: tuple) -> list[Report]:
-    files, cache = task
-    return [cache.report(f) if cache is not None else parse_report(f) for f in files]
+def _parse_or_skip(file, cache, skip: bool) -> Report | tuple[str, str]:
+    """The parsed report, or ``(path, reason)`` when ``skip`` and the file cannot be read."""
+    try:
+        return cache.report(file) if cache is not None else parse_report(file)
+    except MissingExtraError:
+        raise  # every file of the format would fail alike: stop with the one message
+    except InputError as exc:
+        if not skip:
+            raise
+        return skip_reason(file, exc)
+
+
+def skip_reason(path, exc: Exception) -> tuple[str, str]:
+    """``(path, reason)`` of a skipped file, the path taken off the front of the error message."""
+    path, message = str(path), str(exc)
+    return path, message.removeprefix(f"{path}: ")
+
+
+def _parse_batch(task: tuple) -> list[Report | tuple[str, str]]:
+    files, cache, skip = task
+    return [_parse_or_skip(f, cache, skip) for f in files]
 
 
 def iter_reports(
@@ -137,26 +161,40 @@ def iter_reports(
     cache=None,
     scheduler: str | None = None,
     batch_size: int = DEFAULT_BATCH,
+    skipped: list[tuple[str, str]] | None = None,
 ) -> Iterator[Report]:
     """Parse reports batch by batch, in order (memory stays flat for large collections).
 
     ``n_jobs`` worker processes (or a Dask ``scheduler``) parse batches in
     parallel; a :class:`nlp.cache.TokenCache` as ``cache`` reuses reports
-    parsed before.
+    parsed before.  With a ``skipped`` list, a file that cannot be read is
+    left out and ``(path, reason)`` appended to the list; without one its
+    :class:`~nlp.errors.InputError` stops the iteration.
     """
     files = [f for path in paths for f in list_report_files(path)]
     bar = tqdm(total=len(files), desc="reading reports", unit="report", disable=not progress)
-    tasks = [(batch, cache) for batch in batches(files, batch_size)]
+    tasks = [(batch, cache, skipped is not None) for batch in batches(files, batch_size)]
     with bar:
         for parsed in ordered_map(_parse_batch, tasks, n_jobs, scheduler):
             bar.update(len(parsed))
-            yield from parsed
+            for item in parsed:
+                if isinstance(item, Report):
+                    yield item
+                else:
+                    skipped.append(item)
 
 
 def load_corpus(
-    path: str | Path | Iterable[str | Path], progress: bool = False, n_jobs: int | None = 1, cache=None
+    path: str | Path | Iterable[str | Path],
+    progress: bool = False,
+    n_jobs: int | None = 1,
+    cache=None,
+    skipped: list[tuple[str, str]] | None = None,
 ) -> list[Report]:
-    """Parse a report file, a folder of ``.txt`` reports, or several of either.
+    """Parse a report file, a folder of reports, or several of either.
+
+    With a ``skipped`` list, files that cannot be read are left out and
+    listed there as ``(path, reason)`` (see :func:`iter_reports`).
 
     Examples
     --------
@@ -166,13 +204,24 @@ def load_corpus(
     """
     paths = [path] if isinstance(path, str | Path) else list(path)
     if cache is None:
-        return list(iter_reports(paths, progress=progress, n_jobs=n_jobs))
+        return list(iter_reports(paths, progress=progress, n_jobs=n_jobs, skipped=skipped))
     # cached reports are read here; only the others go to worker processes
     files = [f for p in paths for f in list_report_files(p)]
-    reports = cache.cached_reports(files, progress=progress)
+    if skipped is None:
+        reports = cache.cached_reports(files, progress=progress)
+    else:
+        reports = []
+        for file in files:
+            try:
+                reports.append(cache.cached_report(file))
+            except MissingExtraError:
+                raise
+            except InputError as exc:
+                skipped.append(skip_reason(file, exc))
+                reports.append(False)  # not read: neither cached nor to parse
     missing = [f for f, report in zip(files, reports, strict=True) if report is None]
-    parsed = iter(iter_reports(missing, progress=progress, n_jobs=n_jobs, cache=cache))
-    return [report if report is not None else next(parsed) for report in reports]
+    parsed = iter(iter_reports(missing, progress=progress, n_jobs=n_jobs, cache=cache, skipped=skipped))
+    return [report if report is not None else next(parsed) for report in reports if report is not False]
 
 
 def corpus_table(reports: list[Report]) -> list[dict]:

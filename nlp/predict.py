@@ -26,7 +26,7 @@ STDIN = "-"
 
 
 def expand_sources(sources: Iterable[str]) -> list[str]:
-    """Files as given, folders replaced by their ``.txt`` reports, ``-`` (standard input) kept."""
+    """Files as given, folders replaced by their report files, ``-`` (standard input) kept."""
     return [str(f) for s in sources for f in ([s] if s == STDIN else list_report_files(s))]
 
 

@@ -1,5 +1,8 @@
 """Stage 1: find report files and decode them to text.
 
+Reports published as HTML pages, PDF or Word files are recognised by their
+content and handed to :mod:`nlp.extract`, which returns their text.
+
 Chinese government documents come as UTF-8 (with or without BOM) or as
 GB18030/GBK, the national encodings that older portals and Word exports
 still use.  Anything else -- binary files, empty files, text in some third
@@ -16,8 +19,10 @@ from pathlib import Path
 
 from .errors import InputError
 
-#: Suffix of report files picked up when a folder is given.
+#: Suffix of hand-made text reports.
 REPORT_SUFFIX = ".txt"
+#: Suffixes of the report files picked up when a folder is given (text, HTML, PDF, Word).
+REPORT_SUFFIXES = (".txt", ".html", ".htm", ".pdf", ".docx", ".doc")
 
 # Share of characters that may be control/unassigned before a decoded file is
 # called binary.  Real reports have none besides newlines and tabs.
@@ -37,7 +42,8 @@ class RawReport:
     text : str
         The decoded text (BOM removed, line ends untouched).
     encoding : str
-        ``"utf-8"``, ``"utf-8-sig"``, ``"utf-16"`` or ``"gb18030"``.
+        ``"utf-8"``, ``"utf-8-sig"``, ``"utf-16"`` or ``"gb18030"``; ``"html"``, ``"pdf"`` or ``"docx"``
+        for text extracted from a page or document.
     sha256 : str
         Hex digest of the raw bytes, recorded in manifests and model cards.
     """
@@ -50,20 +56,22 @@ class RawReport:
 
 
 def list_report_files(path: str | Path) -> list[Path]:
-    """Return the report files at ``path``: the file itself, or a folder's ``*.txt`` sorted by name.
+    """Return the report files at ``path``: the file itself, or a folder's reports sorted by name.
+
+    A folder's reports are its files with a suffix in :data:`REPORT_SUFFIXES`.
 
     Raises
     ------
     InputError
-        If the path does not exist or a folder holds no ``.txt`` file.
+        If the path does not exist or a folder holds no report file.
     """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == REPORT_SUFFIX)
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in REPORT_SUFFIXES)
         if not files:
-            raise InputError(f"{path}: folder holds no {REPORT_SUFFIX} report files")
+            raise InputError(f"{path}: folder holds no report files ({', '.join(REPORT_SUFFIXES)})")
         return files
     return [path]
 
@@ -113,7 +121,7 @@ def _check_looks_like_text(text: str, name: str) -> None:
 
 
 def read_report(path: str | Path) -> RawReport:
-    """Read and decode one report file.
+    """Read and decode one report file; HTML, PDF and Word files are extracted by :mod:`nlp.extract`.
 
     Examples
     --------
@@ -130,7 +138,13 @@ def read_report(path: str | Path) -> RawReport:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
-    text, encoding = decode_bytes(data, str(path))
+    from .extract import extract_text, sniff_format  # imported here: nlp.extract uses this module
+
+    fmt = sniff_format(data, path.suffix)
+    if fmt == "text":
+        text, encoding = decode_bytes(data, str(path))
+    else:
+        text, encoding = extract_text(data, str(path), fmt), fmt
     return RawReport(
         report_id=path.stem,
         path=str(path),

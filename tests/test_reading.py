@@ -55,7 +55,7 @@ def test_missing_paths_and_folders(tmp_path):
         read_report(tmp_path / "missing.txt")
     with pytest.raises(InputError, match="is a directory"):
         read_report(tmp_path)
-    with pytest.raises(InputError, match=r"no \.txt report files"):
+    with pytest.raises(InputError, match=r"no report files \(\.txt"):
         list_report_files(tmp_path)
 
 
