@@ -128,7 +128,7 @@ def decode_report(data: dict, raw: RawReport) -> Report:
 
 
 #: Modules whose code decides what a parsed report holds: a change to any of them is a new cache.
-_PARSER_MODULES = ("reading", "cleaning", "metadata", "structure", "sentences", "corpus")
+_PARSER_MODULES = ("reading", "extract", "cleaning", "metadata", "structure", "sentences", "corpus")
 
 
 @lru_cache(maxsize=1)

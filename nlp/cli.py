@@ -16,6 +16,7 @@ from pathlib import Path
 from . import __version__
 from .corpus import (
     corpus_table,
+    default_report_paths,
     default_seed_dir,
     export_sentences,
     format_table,
@@ -87,16 +88,19 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.model not in MODEL_NAMES:
         raise InputError(f"unknown --model {args.model!r}; choose from {', '.join(MODEL_NAMES)}")
     refuse_overwrite(args.out, args.force)
-    reports, skipped = _load_reports(args.reports or [default_seed_dir()], args.progress)
+    reports, skipped = _load_reports(args.reports or default_report_paths(), args.progress)
     classifier = train_classifier(
         reports, args.labels, model=args.model, evaluate=not args.no_eval, progress=args.progress
     )
     save_classifier(classifier, args.out, force=args.force)
-    metrics = classifier.model_card_["loro_metrics"]
+    metrics = classifier.model_card_["heldout_metrics"]
     summary = f"trained {args.model} on {len(reports)} reports, {classifier.model_card_['n_sentences']} sentences"
     if metrics:
-        low, high = metrics["macro_f1_ci95"]
-        summary += f"; leave-one-report-out macro-F1 {metrics['macro_f1']:.3f} [{low:.3f}, {high:.3f}]"
+        low, high = metrics["macro_f1_ci95_reports"]
+        summary += (
+            f"; held-out-place macro-F1 {metrics['macro_f1']:.3f} [{low:.3f}, {high:.3f} over reports],"
+            f" ECE {metrics['ece']:.3f}"
+        )
     print(f"{summary}\nwrote {args.out} and {card_path(args.out)}", file=sys.stderr)
     _print_skipped(skipped)
     return 0
@@ -106,16 +110,26 @@ def _add_train(subparsers) -> None:
     parser = subparsers.add_parser(
         "train",
         help="train a sentence classifier on labelled reports and save it (skops + model card)",
-        description="Train the policy-sentence classifier on REPORTs (default: every seed report) with their "
-        "hand-coded labels, evaluate it leave-one-report-out, and save it with a model card.",
+        description="Train the policy-sentence classifier on REPORTs (default: the seed and external reports) "
+        "with their hand-coded labels, evaluate it with whole places held out (10 folds), calibrate its scores "
+        "on held-out places, and save it with a model card.",
     )
     parser.add_argument(
-        "reports", nargs="*", metavar="REPORT", help="labelled report files or folders (default: seeds/)"
+        "reports",
+        nargs="*",
+        metavar="REPORT",
+        help="labelled report files or folders (default: seeds/ and seeds/external/raw/)",
     )
-    parser.add_argument("--labels", metavar="CSV", help="label file (default: seeds/labels.csv)")
+    parser.add_argument(
+        "--labels",
+        metavar="CSV",
+        nargs="+",
+        help="label files, merged; a later file wins on a sentence two files label "
+        "(default: seeds/labels.csv and seeds/external/labels.csv)",
+    )
     parser.add_argument("--out", metavar="MODEL", required=True, help="where to save the model (.skops)")
     parser.add_argument("--model", default="logreg", help="classifier: logreg (default), svm or cnb")
-    parser.add_argument("--no-eval", action="store_true", help="skip the leave-one-report-out evaluation")
+    parser.add_argument("--no-eval", action="store_true", help="skip the held-out-place evaluation")
     parser.add_argument("--force", action="store_true", help="overwrite an existing model file")
     parser.add_argument("--progress", action="store_true", help="show progress bars")
     parser.set_defaults(handler=_cmd_train)

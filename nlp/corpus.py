@@ -55,6 +55,13 @@ def default_seed_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "seeds"
 
 
+def default_report_paths() -> list[Path]:
+    """The labelled reports the package ships: the seeds and, where present, the external corpus."""
+    seeds = default_seed_dir()
+    external = seeds / "external" / "raw"
+    return [seeds, external] if external.is_dir() else [seeds]
+
+
 @dataclass(frozen=True)
 class Report:
     """A cleaned report with its sections and sentences.

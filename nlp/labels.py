@@ -43,8 +43,17 @@ def default_labels_path() -> Path:
     return default_seed_dir() / "labels.csv"
 
 
-def load_labels(path: str | Path | None = None) -> dict[LabelKey, str]:
-    """Read a label CSV into ``{(report_id, sentence text): label}``.
+def default_label_files() -> list[Path]:
+    """The shipped label files that exist: the seeds', then the external corpus's."""
+    seeds = default_seed_dir()
+    return [p for p in (seeds / "labels.csv", seeds / "external" / "labels.csv") if p.is_file()]
+
+
+def load_labels(path: str | Path | Sequence[str | Path] | None = None) -> dict[LabelKey, str]:
+    """Read a label CSV (or several, merged) into ``{(report_id, sentence text): label}``.
+
+    With several files, a later file's label wins where two files label the
+    same sentence (your own coding over the shipped labels).
 
     Raises
     ------
@@ -54,6 +63,11 @@ def load_labels(path: str | Path | None = None) -> dict[LabelKey, str]:
         If columns are missing, a label is not a codebook category, or the
         same sentence carries two different labels.
     """
+    if path is not None and not isinstance(path, str | Path):
+        merged: dict[LabelKey, str] = {}
+        for one in path:
+            merged.update(load_labels(one))
+        return merged
     path = Path(path) if path else default_labels_path()
     if not path.is_file():
         raise InputError(f"{path}: label file not found")

@@ -2,8 +2,9 @@
 
 A model file is a skops archive of a :class:`~nlp.classify.PolicyClassifier`
 whose ``model_card_`` attribute records the training reports and their
-hashes, the codebook and package versions and the leave-one-report-out
-metrics; a readable copy of the card is written beside it as
+hashes, the codebook and package versions and the held-out-place metrics
+(macro-F1 with sentence and document intervals, calibration error, the
+review threshold); a readable copy of the card is written beside it as
 ``<model>.card.md``.
 
 Loading never executes code from the file: skops rebuilds objects from a
@@ -104,19 +105,46 @@ def load_classifier(path: str | Path) -> PolicyClassifier:
 def render_card(card: dict) -> str:
     """The model card as Markdown."""
     lines = [f"# Model card: {card.get('name', 'policy sentence classifier')}", ""]
-    for key in ("package_version", "codebook_version", "model", "feature_blocks", "n_sentences", "labels_file"):
+    for key in ("package_version", "codebook_version", "model", "feature_blocks", "best_params", "temperature"):
         if key in card:
             lines.append(f"- **{key}**: {card[key]}")
-    lines += ["", "## Training reports", "", "| report | sentences | sha256 |", "|---|---|---|"]
-    lines += [f"| {r['report_id']} | {r['sentences']} | `{r['sha256']}` |" for r in card.get("training_reports", [])]
-    metrics = card.get("loro_metrics")
-    lines += ["", "## Leave-one-report-out evaluation", ""]
-    if metrics:
-        low, high = metrics["macro_f1_ci95"]
-        lines.append(f"Macro-F1 {metrics['macro_f1']:.3f} (95% bootstrap interval {low:.3f}–{high:.3f}), ")
-        lines.append(f"accuracy {metrics['accuracy']:.3f}, on {metrics['n']} held-out sentences.")
-        lines += ["", "| held-out report | sentences | macro-F1 | accuracy |", "|---|---|---|---|"]
-        lines += [f"| {f['report']} | {f['n']} | {f['macro_f1']:.3f} | {f['accuracy']:.3f} |" for f in metrics["folds"]]
-    else:
-        lines.append("Not evaluated (fewer than two labelled training reports, or `--no-eval`).")
+    lines.append(f"- **n_sentences**: {card.get('n_sentences')} ({card.get('class_counts')})")
+    for key in ("genres", "levels", "years"):
+        if key in card:
+            lines.append(f"- **{key} seen in training**: {card[key]}")
+    for labels in card.get("labels_files", []):
+        lines.append(f"- **labels**: {labels['file']} (`{labels['sha256']}`)")
+    lines += ["", "## Held-out evaluation", ""]
+    lines += _metrics_lines(card.get("heldout_metrics") or card.get("loro_metrics"))
+    lines += ["", "## Training reports", "", "| report | place | genre | sentences | sha256 |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {r['report_id']} | {r.get('place') or ''} | {r.get('genre') or ''} | {r['sentences']} | `{r['sha256']}` |"
+        for r in card.get("training_reports", [])
+    ]
     return "\n".join(lines) + "\n"
+
+
+def _metrics_lines(metrics: dict | None) -> list[str]:
+    if not metrics:
+        return ["Not evaluated (fewer than two labelled places, or `--no-eval`)."]
+    lines = [f"Protocol: {metrics.get('protocol', 'leave-one-report-out')}.", ""]
+    low, high = metrics["macro_f1_ci95"]
+    line = f"Macro-F1 **{metrics['macro_f1']:.3f}** (95% interval over sentences {low:.3f}–{high:.3f}"
+    if "macro_f1_ci95_reports" in metrics:
+        r_low, r_high = metrics["macro_f1_ci95_reports"]
+        line += f"; over reports, resampling whole documents, {r_low:.3f}–{r_high:.3f}"
+    lines.append(line + f"), accuracy {metrics['accuracy']:.3f}, on {metrics['n']} held-out sentences.")
+    if "ece" in metrics:
+        lines += ["", f"Expected calibration error of the scores on held-out places: {metrics['ece']:.3f}."]
+    if "review_threshold" in metrics:
+        review = metrics["review"]
+        lines += [
+            "",
+            f"Check labels scored below **{metrics['review_threshold']:.2f}** by hand: on held-out places "
+            f"{review['share']:.0%} of sentences scored at or above it and {review['accuracy']:.1%} of those "
+            f"were right ({review['accuracy_below']:.1%} of the rest). `predict` marks the others `check: true`.",
+        ]
+    if metrics.get("per_class_f1"):
+        lines += ["", "| category | held-out F1 |", "|---|---|"]
+        lines += [f"| {c} | {f:.3f} |" for c, f in metrics["per_class_f1"].items()]
+    return lines

@@ -267,3 +267,27 @@ def plot_shares_with_intervals(
     ax.grid(axis="y", alpha=0.3)
     fig.legend(loc="outside lower center", ncols=min(len(shares), 6), fontsize="small")
     return fig
+
+
+def plot_reliability(bins: Sequence[dict], title: str) -> Figure:
+    """Reliability diagram: accuracy against mean confidence per score bin, bar width ∝ sentences.
+
+    ``bins`` are rows of :func:`nlp.evaluate.reliability_table`; the diagonal is perfect calibration.
+    """
+    fig = new_figure(5.6, 5.0)
+    ax = fig.subplots()
+    total = sum(b["n"] for b in bins) or 1
+    for b in bins:
+        if not b["n"]:
+            continue
+        middle, width = (b["low"] + b["high"]) / 2, (b["high"] - b["low"]) * 0.9
+        ax.bar(middle, b["accuracy"], width=width, color=SERIES_COLORS[0], alpha=0.35 + 0.65 * b["n"] / total)
+        ax.plot([b["confidence"]], [b["accuracy"]], marker="o", color=SERIES_COLORS[1])
+    ax.plot([0, 1], [0, 1], linestyle="--", color="#444444", linewidth=1, label="完美校准 (perfect calibration)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("模型分数 (score of the label)")
+    ax.set_ylabel("正确率 (accuracy)")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(title, fontsize=9)
+    return fig

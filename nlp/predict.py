@@ -20,8 +20,22 @@ from .parallel import DEFAULT_BATCH, batches, ordered_map
 from .reading import decode_bytes, list_report_files, read_report
 from .records import sentence_records
 
-REPORT_FIELDS = ("source", "index", "text", "heading", "part", "label", "score")
-LINE_FIELDS = ("source", "line", "text", "label", "score")
+REPORT_FIELDS = ("source", "index", "text", "heading", "part", "label", "score", "check")
+LINE_FIELDS = ("source", "line", "text", "label", "score", "check")
+#: Review threshold for a model whose card records none (models trained before cards had one).
+DEFAULT_REVIEW_THRESHOLD = 0.5
+
+
+def review_threshold_of(classifier) -> float:
+    """The score below which a label should be checked by hand, from the model card.
+
+    It is the lowest score at which held-out sentences from places the model
+    had not seen were right at least 90% of the time (see the model card).
+    """
+    metrics = (getattr(classifier, "model_card_", None) or {}).get("heldout_metrics") or {}
+    return float(metrics.get("review_threshold", DEFAULT_REVIEW_THRESHOLD))
+
+
 STDIN = "-"
 
 
@@ -71,7 +85,11 @@ def rows_for_sources(classifier, sources: Sequence[str], one_per_line: bool = Fa
         inputs += source_inputs
         base += source_base
     scored = classifier.predict_with_scores(inputs) if inputs else []
-    return [{**row, "label": label, "score": round(score, 4)} for row, (label, score) in zip(base, scored, strict=True)]
+    threshold = review_threshold_of(classifier)
+    return [
+        {**row, "label": label, "score": round(score, 4), "check": score < threshold}
+        for row, (label, score) in zip(base, scored, strict=True)
+    ]
 
 
 _worker_models: dict[str, object] = {}

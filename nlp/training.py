@@ -1,4 +1,14 @@
-"""Train a reusable classifier on labelled reports and document it in a model card."""
+"""Train a reusable classifier on labelled reports and document it in a model card.
+
+The model a user takes home must be judged where it will be used: on
+reports from places it has not seen.  :func:`train_classifier` therefore
+evaluates the configuration by holding out whole places (the county or
+place each report names; :func:`nlp.evaluate.place_groups`), chooses the
+regularisation strength and a temperature for honest probabilities on
+held-out places of the training data only, and writes all of it -- with the
+genres and places seen, and the score below which a label should be checked
+by hand -- into the model card.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +16,29 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from . import __version__
 from .classify import PolicyClassifier, make_model
 from .codebook import load_codebook
 from .corpus import Report
-from .evaluate import leave_one_report_out, summarize
+from .evaluate import (
+    accuracy_above,
+    grouped_evaluation,
+    place_groups,
+    review_threshold,
+    select_and_calibrate,
+    summarize_grouped,
+)
 from .features import DEFAULT_BLOCKS, make_features
-from .labels import default_labels_path, labels_for, load_labels
+from .labels import default_label_files, labels_for, load_labels
 from .records import sentence_records
 from .results import file_sha256
+
+#: Regularisation strengths searched on held-out places of the training data.
+DEFAULT_GRID = {"logreg": {"model__C": [1.0, 10.0]}, "svm": {"model__estimator__C": [0.1, 0.5]}, "cnb": {}}
+#: Held-out accuracy that sentences at or above the review threshold must reach.
+REVIEW_ACCURACY = 0.9
 
 
 def build_classifier(model: str = "logreg", blocks: Sequence[str] = DEFAULT_BLOCKS, **model_params) -> PolicyClassifier:
@@ -22,56 +46,129 @@ def build_classifier(model: str = "logreg", blocks: Sequence[str] = DEFAULT_BLOC
     return PolicyClassifier(features=make_features(blocks), model=make_model(model, **model_params))
 
 
+def sentence_groups(reports: Sequence[Report]) -> list[str]:
+    """The held-out-place group of every sentence of ``reports``."""
+    return [group for report, group in zip(reports, place_groups(reports), strict=True) for _ in report.sentences]
+
+
 def train_classifier(
     reports: Sequence[Report],
-    labels_path: str | Path | None = None,
+    labels_path: str | Path | Sequence[str | Path] | None = None,
     model: str = "logreg",
     evaluate: bool = True,
     n_bootstrap: int = 1000,
     progress: bool = False,
+    eval_splits: int | None = 10,
+    n_jobs: int | None = None,
+    evaluation: dict | None = None,
 ) -> PolicyClassifier:
-    """Fit a classifier on every sentence of ``reports`` and attach a model card.
+    """Fit a calibrated classifier on every sentence of ``reports`` and attach a model card.
 
-    With ``evaluate`` and at least two reports, the card carries
-    leave-one-report-out metrics of the same configuration (fixed
-    hyper-parameters, so no selection happens on the held-out reports).
+    Parameters
+    ----------
+    labels_path : path or list of paths, optional
+        Label files, merged (a later file wins where two label one sentence);
+        default: the shipped seed and external labels.
+    evaluate : bool
+        Evaluate the same procedure (selection and calibration included) with
+        places held out: ``eval_splits`` group folds, or one place at a time
+        when ``None`` or when there are fewer places.
+    evaluation : dict, optional
+        A held-out-place evaluation already computed (by the classification
+        experiment) to record instead of evaluating again.
 
     Raises
     ------
     ConfigError
-        If a sentence of ``reports`` has no label in the label file.
+        If a sentence of ``reports`` has no label in the label files.
     """
-    labels_path = Path(labels_path) if labels_path else default_labels_path()
-    labels = labels_for(reports, load_labels(labels_path))
+    label_files = _label_files(labels_path)
+    labels = labels_for(reports, load_labels(label_files))
     records = sentence_records(reports)
+    groups = sentence_groups(reports)
+    grid = DEFAULT_GRID.get(model)
     classifier = build_classifier(model)
-    loro = None
-    if evaluate and len(reports) >= 2:
-        groups = [r["report_id"] for r in records]
-        result = leave_one_report_out(classifier, records, labels, groups, progress=progress, description="evaluating")
-        loro = summarize(labels, result.y_pred, load_codebook().ids, n_boot=n_bootstrap)
-        loro = {k: loro[k] for k in ("n", "macro_f1", "macro_f1_ci95", "accuracy", "accuracy_ci95", "kappa")}
-        loro["folds"] = result.folds
-    classifier.fit(records, labels)
-    classifier.model_card_ = {
+    if evaluate and evaluation is None and len(set(groups)) >= 2:
+        splits = eval_splits if eval_splits is not None and eval_splits < len(set(groups)) else None
+        result = grouped_evaluation(
+            classifier, records, labels, groups, grid, splits, calibrate=True, n_jobs=n_jobs, progress=progress
+        )
+        report_ids = [r["report_id"] for r in records]
+        evaluation = summarize_grouped(labels, result, load_codebook().ids, groups, report_ids, n_boot=n_bootstrap)
+        evaluation["protocol"] = _protocol(splits)
+        evaluation["review_threshold"] = review_threshold(labels, result.proba, result.classes, REVIEW_ACCURACY)
+        evaluation["review"] = accuracy_above(labels, result.proba, result.classes, evaluation["review_threshold"])
+    fitted, best, temperature = select_and_calibrate(classifier, records, labels, groups, grid, calibrate=True)
+    fitted.model_card_ = _card(reports, labels, label_files, model, best, temperature, evaluation)
+    return fitted
+
+
+def _label_files(labels_path) -> list[Path]:
+    if labels_path is None:
+        return default_label_files()
+    if isinstance(labels_path, str | Path):
+        return [Path(labels_path)]
+    return [Path(p) for p in labels_path]
+
+
+def _protocol(splits: int | None) -> str:
+    held_out = "one place at a time" if splits is None else f"{splits} folds of whole places"
+    return (
+        f"held-out places ({held_out}; a place is the county, else the township, a report names); "
+        "hyper-parameters and temperature chosen on held-out places of the training part only"
+    )
+
+
+def _card(reports, labels, label_files, model, best, temperature, evaluation) -> dict:
+    keep = (
+        "protocol",
+        "n",
+        "n_reports",
+        "n_groups",
+        "macro_f1",
+        "macro_f1_ci95",
+        "macro_f1_ci95_reports",
+        "accuracy",
+        "accuracy_ci95",
+        "accuracy_ci95_reports",
+        "ece",
+        "review_threshold",
+        "review",
+    )
+    metrics = None
+    if evaluation:
+        metrics = {k: evaluation[k] for k in keep if k in evaluation}
+        metrics["per_class_f1"] = {c: round(s["f1"], 4) for c, s in evaluation.get("per_class", {}).items()}
+    genres = Counter(r.meta.genre or "unknown" for r in reports)
+    return {
         "name": f"policy sentence classifier ({model})",
         "package_version": __version__,
         "codebook_version": load_codebook().version,
         "model": model,
         "feature_blocks": ", ".join(DEFAULT_BLOCKS),
-        "n_sentences": len(records),
+        "best_params": best,
+        "temperature": round(float(temperature), 4),
+        "n_sentences": len(labels),
         "class_counts": dict(sorted(Counter(labels).items())),
-        "labels_file": labels_path.name,
-        "labels_sha256": file_sha256(labels_path),
+        "genres": dict(sorted(genres.items())),
+        "levels": dict(sorted(Counter(r.meta.level or "unknown" for r in reports).items())),
+        "years": _year_range(reports),
+        "labels_files": [{"file": p.name, "sha256": file_sha256(p)} for p in label_files],
         "training_reports": [
             {
                 "report_id": r.report_id,
                 "file": Path(r.raw.path).name,
                 "sha256": r.raw.sha256,
                 "sentences": len(r.sentences),
+                "place": r.meta.township,
+                "genre": r.meta.genre,
             }
             for r in reports
         ],
-        "loro_metrics": loro,
+        "heldout_metrics": metrics,
     }
-    return classifier
+
+
+def _year_range(reports) -> list[int] | None:
+    years = [y for r in reports for y in r.meta.years]
+    return [int(np.min(years)), int(np.max(years))] if years else None

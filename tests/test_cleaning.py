@@ -123,7 +123,9 @@ def test_pipe_table_of_portal_fields_becomes_metadata():
 def test_portal_fields_without_colons_and_lone_labels_are_metadata():
     fields = clean_external("001").meta.page_fields
     assert fields["索引号"] == "MB1670946/2023-00023" and fields["发布机构"] == "华庄街道办事处"
-    report = page("2018年政府工作报告\n  • 索引号:\n\n  • 发布日期:\n\n    2018-01-16\n崇明区人民政府区长\n各位代表:\n现在我代表…")
+    report = page(
+        "2018年政府工作报告\n  • 索引号:\n\n  • 发布日期:\n\n    2018-01-16\n崇明区人民政府区长\n各位代表:\n现在我代表…"
+    )
     assert report.meta.page_fields["发布日期"] == "2018-01-16" and report.meta.published == "2018-01-16"
     assert report.text == "现在我代表…"
 

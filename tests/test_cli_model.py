@@ -30,8 +30,10 @@ def test_predict_report_as_json_lines(model):
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 92
-    assert {"text", "label", "score", "heading", "part", "index", "source"} <= set(rows[0])
+    assert {"text", "label", "score", "heading", "part", "index", "source", "check"} <= set(rows[0])
     assert all(0 < row["score"] <= 1 for row in rows)
+    # without a held-out evaluation in its card the model flags scores below the default 0.5
+    assert all(row["check"] == (row["score"] < 0.5) for row in rows)
     by_text = {row["text"]: row for row in rows}
     assert by_text["全面落实健康监测，及时上报监测结果，全面推广新冠疫苗接种，做到应接尽接。"]["label"] == "epidemic"
     assert by_text["1.抓实安全生产工作。"]["label"] == "governance"

@@ -8,6 +8,14 @@ from nlp.experiments import run_experiment
 
 from .helpers import ROOT
 
+SMALL_EXTERNAL = [
+    "003_zhangwu",
+    "009_nanzhang",
+    "018_changshoulu2019",
+    "019_changshoulu2024",
+    "031_panyu",
+    "033_shiqiao",
+]
 SMALL_CONFIGS = {
     "corpus_stats": 'reports = "seeds"\n',
     "topics": (
@@ -16,7 +24,13 @@ SMALL_CONFIGS = {
     ),
     "classification": (
         'reports = "seeds"\nlabels = "seeds/labels.csv"\nn_bootstrap = 50\nsave_model = false\n'
-        'candidates = ["majority", "keyword_rules", "heading_rules", "logreg"]\n'
+        'seed_candidates = ["majority", "keyword_rules", "heading_rules", "logreg"]\n'
+        f"external = {[f'seeds/external/raw/{name}.txt' for name in SMALL_EXTERNAL]}\n"
+        'external_labels = "seeds/external/labels.csv"\n'
+        'coder_files = ["seeds/external/coding/coder_a.csv", "seeds/external/coding/coder_b.csv"]\n'
+        "outer_splits = 4\nablation_outer_splits = 3\ninner_splits = 2\n"
+        "learning_curve_sizes = [3, 6]\nlearning_curve_folds = 2\nlearning_curve_repeats = 1\n"
+        "[grids.logreg]\nmodel__C = [1.0, 10.0]\n"
     ),
 }
 
@@ -64,15 +78,30 @@ def test_topic_experiment_reports_targets_and_comparisons(tmp_path):
 
 
 @pytest.mark.slow
-def test_classification_experiment_reports_intervals_and_baselines(tmp_path):
+def test_classification_experiment_reports_protocols_intervals_and_baselines(tmp_path):
     metrics, folder = run_small("classification", tmp_path, "c")
-    models = metrics["models"]
-    assert set(models) == {"majority", "keyword_rules", "heading_rules", "logreg"}
-    for result in models.values():
+    protocols = metrics["protocols"]
+    assert set(protocols) == {"seeds_loro", "transfer", "held_out_places"}
+    assert set(protocols["seeds_loro"]) == {"majority", "keyword_rules", "heading_rules", "logreg"}
+    baselines = {"majority", "keyword_rules", "heading_rules", "char_svm_reference"}
+    assert set(protocols["transfer"]) == baselines | {"logreg"}
+    assert set(protocols["held_out_places"]) == baselines | {"logreg", "cnb"}
+    held_out = protocols["held_out_places"]
+    for result in held_out.values():
         low, high = result["macro_f1_ci95"]
-        assert low <= result["macro_f1"] <= high
-        assert len(result["folds"]) == 5
-    assert models["logreg"]["macro_f1"] > models["majority"]["macro_f1"]
-    assert 0.75 < metrics["weak_label_agreement"]["accuracy"] < 1
-    for name in ("per_class.csv", "predictions.csv", "misclassified.csv", "confusion_logreg.png", "per_class_f1.svg"):
+        r_low, r_high = result["macro_f1_ci95_reports"]
+        assert low <= result["macro_f1"] <= high and r_low <= result["macro_f1"] <= r_high
+        assert result["n_reports"] == 11
+    # the three 长寿路/番禺 reports share a place: 11 reports, fewer groups
+    assert held_out["logreg"]["n_groups"] < 11
+    assert held_out["logreg"]["macro_f1"] > held_out["majority"]["macro_f1"]
+    assert 0 <= held_out["logreg"]["ece"] <= 1 and all(t > 0 for t in held_out["logreg"]["temperatures"])
+    assert protocols["transfer"]["logreg"]["n_reports"] == 6  # scored on the external reports only
+    assert [r["reports"] for r in metrics["learning_curve"]] == [3, 6]
+    assert len(metrics["ablation"]) == 8
+    assert metrics["inter_coder"]["sentences"] == 766 and metrics["inter_coder"]["cohen_kappa"] > 0.9
+    assert set(metrics["targets"]) >= {"held_out_place_macro_f1", "held_out_place_ece"}
+    for name in ("protocols.md", "per_class.csv", "ablation.csv", "learning_curve.csv", "reliability.png"):
+        assert (folder / name).is_file(), name
+    for name in ("predictions.csv", "misclassified.csv", "confusion_held_out_places.png", "per_class_f1.svg"):
         assert (folder / name).is_file(), name

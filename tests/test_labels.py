@@ -73,3 +73,19 @@ def test_weak_labels_agree_with_hand_labels_most_of_the_time(seed_reports):
     weak = HeadingRuleLabeler().fit().predict(sentence_records(seed_reports))
     agreement = sum(g == w for g, w in zip(gold, weak, strict=True)) / len(gold)
     assert 0.75 <= agreement < 1.0
+
+
+def test_label_files_merge_and_the_later_file_wins(tmp_path):
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("report_id,index,label,text\nr,0,economy,发展产业。\nr,1,general,总结。\n", encoding="utf-8")
+    second.write_text("report_id,index,label,text\nr,1,governance,总结。\n", encoding="utf-8")
+    merged = load_labels([first, second])
+    assert merged == {("r", "发展产业。"): "economy", ("r", "总结。"): "governance"}
+
+
+def test_shipped_labels_cover_every_external_sentence():
+    from nlp.corpus import load_corpus
+
+    reports = load_corpus(SEEDS / "external" / "raw")
+    labels = labels_for(reports, load_labels(SEEDS / "external" / "labels.csv"))
+    assert len(labels) == sum(len(r.sentences) for r in reports) > 700

@@ -55,11 +55,16 @@ def test_model_card_records_training_data_and_metrics(trained):
     card = classifier.model_card_
     assert [r["report_id"] for r in card["training_reports"]] == [seed("001").stem, seed("003").stem]
     assert all(len(r["sha256"]) == 64 for r in card["training_reports"])
-    assert card["codebook_version"] == "1.0" and card["package_version"]
-    metrics = card["loro_metrics"]
-    assert [f["report"] for f in metrics["folds"]] == [seed("001").stem, seed("003").stem]
+    assert card["codebook_version"] == "1.1" and card["package_version"]
+    assert card["genres"] == {"half_year": 0, "summary": 2} or sum(card["genres"].values()) == 2
+    assert card["temperature"] > 0 and card["best_params"]["model__C"] in (1.0, 10.0)
+    metrics = card["heldout_metrics"]
+    assert metrics["n_groups"] == 2 and metrics["n_reports"] == 2
     assert metrics["macro_f1_ci95"][0] <= metrics["macro_f1"] <= metrics["macro_f1_ci95"][1]
-    assert "Leave-one-report-out" in card_path(path).read_text(encoding="utf-8")
+    assert metrics["macro_f1_ci95_reports"][0] <= metrics["macro_f1"] <= metrics["macro_f1_ci95_reports"][1]
+    assert 0 <= metrics["ece"] <= 1 and 0.3 <= metrics["review_threshold"] <= 0.95
+    text = card_path(path).read_text(encoding="utf-8")
+    assert "Held-out evaluation" in text and "Expected calibration error" in text
     assert load_classifier(path).model_card_ == card
 
 

@@ -43,7 +43,9 @@ def load_reports(config: dict, progress: bool = False) -> list:
 
 def data_inputs(config: dict) -> list[str]:
     """Input files named by a config (hashed into the manifest)."""
-    return [config[key] for key in ("reports", "labels") if config.get(key)]
+    keys = ("reports", "labels", "external", "external_labels", "coder_files")
+    found = [config[key] for key in keys if config.get(key)]
+    return [path for item in found for path in (item if isinstance(item, list) else [item])]
 
 
 def run_experiment(
