@@ -1,5 +1,6 @@
-"""Seeded topic models on every shipped report, and share intervals over reports."""
+"""Seeded topic models on every shipped report, share intervals over reports, and the topics experiment."""
 
+import json
 import pickle
 
 import numpy as np
@@ -8,6 +9,7 @@ from sklearn.base import clone
 
 from nlp.codebook import load_codebook
 from nlp.corpus import load_corpus
+from nlp.experiments import run_experiment
 from nlp.labels import labels_for, load_labels
 from nlp.plotting import plot_interval_panels
 from nlp.topic_metrics import category_topic_matrix, matched_categories, stability
@@ -179,3 +181,55 @@ def test_interval_panels_draw_one_panel_per_series():
     fig = plot_interval_panels(["2020\n(n=3)", "2021\n(n=2)"], panels, "标题 title", "占比", ncols=4)
     visible = [ax for ax in fig.axes if ax.axison]
     assert len(visible) == 5 and visible[0].get_title() == "T0"
+
+
+SMALL = f"""
+reports = "seeds"
+labels = "seeds/labels.csv"
+external_reports = ["{(EXTERNAL / "raw").as_posix()}"]
+external_labels = ["{(EXTERNAL / "labels.csv").as_posix()}"]
+unit = "section"
+k_min = 9
+k_max = 10
+select_k_min = 9
+seeded_n_free = [4, 6]
+seed_strengths = [1.5]
+min_seeds_kept = 10
+lda_iterations = 200
+stability_seeds = [1, 2]
+n_bootstrap = 100
+"""
+
+
+@pytest.mark.slow
+def test_topic_experiment_compares_seeded_models_deterministically(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    config = tmp_path / "topics.toml"
+    config.write_text(SMALL, encoding="utf-8")
+    metrics = run_experiment("topics", config, results_root=tmp_path / "a", progress=False)
+    run_experiment("topics", config, results_root=tmp_path / "b", progress=False)
+    folder = tmp_path / "a" / "topics"
+    assert (folder / "metrics.json").read_bytes() == (tmp_path / "b" / "topics" / "metrics.json").read_bytes()
+    assert metrics["corpus"]["reports"] == 67 and metrics["corpus"]["excerpts"] >= 60
+    assert {"seeded_nmf", "seeded_lda"} <= set(metrics["comparison"])
+    assert [(r["n_free"], r["seed_strength"]) for r in metrics["seeded_sweep"]] == [(4, 1.5), (6, 1.5)]
+    seeded = metrics["seeded"]
+    assert seeded["n_substantive_matched"] == 8 and seeded["stability"] >= 0.85
+    assert len(seeded["seed_retention"]) == 8 and all(r["n_kept"] >= 10 for r in seeded["seed_retention"])
+    assert len(seeded["free_topics"]) == metrics["seeded_choice"]["n_free"]
+    assert all(len(t["representative_sentences"]) == 3 for t in seeded["free_topics"])
+    assert seeded["share_agreement"]["n_reports"] > 60
+    assert "bootstrap" in metrics["interval"] and "over reports" in metrics["interval"]
+    assert "excerpt" in metrics["excerpts"]
+    assert {r["genre"] for r in metrics["shares_by_genre"]} >= {"summary", "government_work_report", "unknown"}
+    years = {r["year"] for r in metrics["shares_by_year"]}
+    assert min(years) >= 2014 and max(years) == 2024
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert "labels.csv" in manifest["external_data_sha256"] and manifest["topic_libraries"]["tomotopy"]
+    for stem in ("topic_shares_by_year", "topic_shares_by_genre", "seeded_top_terms", "seeded_topic_by_category"):
+        assert (folder / f"{stem}.png").is_file() and (folder / f"{stem}.svg").is_file()
+    table = (folder / "comparison.md").read_text(encoding="utf-8")
+    assert "seeded_nmf" in table and "NPMI@10" in table
+    assert (folder / "seed_retention.md").read_text(encoding="utf-8").count("\n| T") == 8
+    shares = (folder / "topic_shares_by_year.csv").read_text(encoding="utf-8-sig")
+    assert "bootstrap over reports" in shares
