@@ -96,8 +96,18 @@ def _n_topics(model) -> int:
     return int(model.components_.shape[0])
 
 
-class _Corpus:
-    """Everything a model is evaluated against: fit documents, sentences, windows, labels, report shares."""
+class TopicCorpus:
+    """Everything a model is evaluated against: fit documents, sentences, NPMI windows, labels, hand shares.
+
+    Examples
+    --------
+    >>> from nlp.corpus import load_corpus
+    >>> from nlp.labels import labels_for, load_labels
+    >>> reports = load_corpus("seeds")
+    >>> corpus = TopicCorpus(reports, labels_for(reports, load_labels()), "section", list(load_codebook().ids))
+    >>> len(corpus.fit_docs), len(corpus.sentences), corpus.substantive[:2]
+    (74, 471, ['party_building', 'epidemic'])
+    """
 
     def __init__(self, reports, labels, unit, categories):
         self.reports = reports
@@ -112,7 +122,7 @@ class _Corpus:
         self.hand_shares = category_shares_by_report(labels, self.sentence_reports, self.substantive)
 
 
-def evaluate_model(model, corpus: _Corpus, config: dict, with_stability: bool = True):
+def evaluate_model(model, corpus: TopicCorpus, config: dict, with_stability: bool = True):
     """Quality figures of one fitted topic model; sentence-level weights come from ``transform``."""
     top_n, div_n = config.get("npmi_top_n", 10), config.get("diversity_top_n", 25)
     per_topic = coherence(_terms(model, top_n), corpus.windows)
@@ -195,7 +205,7 @@ def default_nmf_npmi(sentences: list[str], k: int, top_n: int) -> dict:
     return {"npmi": float(np.mean(per_topic)), "npmi_per_topic": per_topic, "top_terms": top}
 
 
-def _load(config: dict, progress: bool):
+def load_topic_reports(config: dict, progress: bool = False):
     """Seed reports plus ``external_reports``, with the hand labels of both."""
     external = list(config.get("external_reports", []))
     paths = [config.get("reports", "seeds"), *external]
@@ -213,7 +223,8 @@ def _tomotopy_version() -> str | None:
         return None
 
 
-def _summary(row: dict) -> dict:
+def summary_row(row: dict) -> dict:
+    """The comparison fields of an :func:`evaluate_model` row."""
     keep = ("k", "npmi", "diversity", "stability", "n_substantive_matched", "share_agreement")
     out = {key: row[key] for key in keep if key in row}
     out["matched_categories"] = sorted(row["matched_categories"])
@@ -226,11 +237,11 @@ def _summary(row: dict) -> dict:
 def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
     started = time.perf_counter()
     categories = list(load_codebook().ids)
-    reports, labels, extra_inputs = _load(config, progress)
+    reports, labels, extra_inputs = load_topic_reports(config, progress)
     out.extra_manifest["external_data_sha256"] = data_hashes(extra_inputs)
     out.extra_manifest["topic_libraries"] = {"tomotopy": _tomotopy_version()}
     unit = config.get("unit", "section")
-    corpus = _Corpus(reports, labels, unit, categories)
+    corpus = TopicCorpus(reports, labels, unit, categories)
     relevance, min_diversity = config.get("relevance", 0.6), config.get("min_diversity", 0.9)
 
     def make(k: int) -> NMFTopicModel:
@@ -284,7 +295,7 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
         )
         seeded_lda_row, _, _ = evaluate_model(fit(seeded_lda), corpus, config)
         seeded_lda_summary = {
-            **_summary(seeded_lda_row),
+            **summary_row(seeded_lda_row),
             "seed_retention": seeded_lda.seed_retention(config.get("diversity_top_n", 25)),
         }
     else:
@@ -297,14 +308,14 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
     retention = seeded_model.seed_retention(config.get("diversity_top_n", 25))
     free_topics = _free_topics(seeded_model, seeded_names, W_seeded, corpus)
     n_boot, seed = config.get("n_bootstrap", 1000), config.get("seed", 0)
-    by_year, by_genre = _grouped_shares(seeded_model, W_seeded, corpus, config, n_boot, seed)
+    by_year, by_genre = grouped_topic_shares(seeded_model, W_seeded, corpus, config, n_boot, seed)
     elapsed = time.perf_counter() - started
 
     comparison = {
-        f"nmf_k{chosen_k}": _summary(chosen),
-        f"nmf_k{seeded_k}": _summary(same_k),
-        "seeded_nmf": _summary(seeded),
-        f"lda_k{seeded_k}": _summary(lda_row),
+        f"nmf_k{chosen_k}": summary_row(chosen),
+        f"nmf_k{seeded_k}": summary_row(same_k),
+        "seeded_nmf": summary_row(seeded),
+        f"lda_k{seeded_k}": summary_row(lda_row),
         "seeded_lda": seeded_lda_summary,
     }
     targets = {
@@ -397,7 +408,7 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
     return metrics
 
 
-def _representative(model, W, corpus: _Corpus, n: int = 3) -> list[list[dict]]:
+def _representative(model, W, corpus: TopicCorpus, n: int = 3) -> list[list[dict]]:
     meta = corpus.sentence_meta
     return [
         [{"report_id": meta[i]["report_id"], "index": meta[i]["index"], "text": corpus.sentences[i]} for i in docs]
@@ -405,7 +416,7 @@ def _representative(model, W, corpus: _Corpus, n: int = 3) -> list[list[dict]]:
     ]
 
 
-def _free_topics(model, names, W, corpus: _Corpus) -> list[dict]:
+def _free_topics(model, names, W, corpus: TopicCorpus) -> list[dict]:
     """Top terms and representative sentences of each unseeded topic of a seeded model."""
     first = len(model.seed_topics_)
     representative = _representative(model, W, corpus)
@@ -421,7 +432,7 @@ def _free_topics(model, names, W, corpus: _Corpus) -> list[dict]:
     ]
 
 
-def _topic_records(model, names, W, corpus: _Corpus, retention: list[dict] | None = None) -> list[dict]:
+def _topic_records(model, names, W, corpus: TopicCorpus, retention: list[dict] | None = None) -> list[dict]:
     seeded = {r["topic"]: r for r in retention or []}
     records = []
     for t, (name, terms, docs) in enumerate(
@@ -445,7 +456,26 @@ def _fmt(value, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def _write_tables(out: ResultsDir, comparison: dict, retention: list[dict]) -> None:
+COMPARISON_FIELDS = (
+    "model",
+    "k",
+    "npmi@10",
+    "diversity@25",
+    "stability",
+    "substantive_matched",
+    "share_r",
+    "share_report_r",
+    "share_abs_diff",
+    "note",
+)
+
+
+def _rounded(value, digits: int = 4):
+    return None if value is None else round(value, digits)
+
+
+def comparison_rows(comparison: dict) -> list[dict]:
+    """One table row per model from :func:`evaluate_model` summaries (``stability`` may be absent)."""
     rows = []
     for name, row in comparison.items():
         if "skipped" in row:
@@ -456,32 +486,24 @@ def _write_tables(out: ResultsDir, comparison: dict, retention: list[dict]) -> N
             {
                 "model": name,
                 "k": row["k"],
-                "npmi@10": round(row["npmi"], 4),
-                "diversity@25": round(row["diversity"], 4),
-                "stability": round(row["stability"], 4),
+                "npmi@10": _rounded(row["npmi"]),
+                "diversity@25": _rounded(row["diversity"]),
+                "stability": _rounded(row.get("stability")),
                 "substantive_matched": row["n_substantive_matched"],
-                "share_r": None if agreement["pearson_r"] is None else round(agreement["pearson_r"], 4),
-                "share_report_r": None if agreement["mean_report_r"] is None else round(agreement["mean_report_r"], 4),
-                "share_abs_diff": None if agreement["mean_abs_diff"] is None else round(agreement["mean_abs_diff"], 4),
+                "share_r": _rounded(agreement["pearson_r"]),
+                "share_report_r": _rounded(agreement["mean_report_r"]),
+                "share_abs_diff": _rounded(agreement["mean_abs_diff"]),
                 "note": agreement["topics_as_categories"],
             }
         )
-    fields = [
-        "model",
-        "k",
-        "npmi@10",
-        "diversity@25",
-        "stability",
-        "substantive_matched",
-        "share_r",
-        "share_report_r",
-        "share_abs_diff",
-        "note",
-    ]
-    out.write_csv("comparison.csv", rows, fields)
+    return rows
+
+
+def comparison_markdown(rows: list[dict], n_substantive: int = 8) -> str:
+    """The comparison as a Markdown table."""
     lines = [
-        "| model | k | NPMI@10 | diversity@25 | stability | substantive categories matched | share r | "
-        "mean report r | mean abs. diff. |",
+        f"| model | k | NPMI@10 | diversity@25 | stability | substantive categories matched (of {n_substantive}) | "
+        "share r | mean report r | mean abs. diff. |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
@@ -493,8 +515,12 @@ def _write_tables(out: ResultsDir, comparison: dict, retention: list[dict]) -> N
             f"{_fmt(row['stability'])} | {row['substantive_matched']} | {_fmt(row['share_r'])} | "
             f"{_fmt(row['share_report_r'])} | {_fmt(row['share_abs_diff'])} |"
         )
-    out.write_text("comparison.md", "\n".join(lines) + "\n")
-    retention_rows = [
+    return "\n".join(lines) + "\n"
+
+
+def retention_rows(retention: list[dict]) -> list[dict]:
+    """The seed-retention table: per seeded topic, seeds given, in the vocabulary, kept in the top 25, new terms."""
+    return [
         {
             "topic": r["topic"],
             "category": r["seeded_with"],
@@ -506,17 +532,29 @@ def _write_tables(out: ResultsDir, comparison: dict, retention: list[dict]) -> N
         }
         for r in retention
     ]
-    out.write_csv("seed_retention.csv", retention_rows)
+
+
+def retention_markdown(rows: list[dict]) -> str:
+    """The seed-retention table as Markdown."""
     lines = [
         "| topic | category | seeds (in vocabulary) | kept in top 25 | new terms learned |",
         "|---|---|---|---|---|",
         *(
             f"| T{r['topic'] + 1} | {r['category']} | {r['seeds_given']} ({r['seeds_in_vocabulary']}) | "
             f"{r['kept_in_top25']} | {r['new_terms']} |"
-            for r in retention_rows
+            for r in rows
         ),
     ]
-    out.write_text("seed_retention.md", "\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
+
+
+def _write_tables(out: ResultsDir, comparison: dict, retention: list[dict]) -> None:
+    rows = comparison_rows(comparison)
+    out.write_csv("comparison.csv", rows, COMPARISON_FIELDS)
+    out.write_text("comparison.md", comparison_markdown(rows))
+    table = retention_rows(retention)
+    out.write_csv("seed_retention.csv", table)
+    out.write_text("seed_retention.md", retention_markdown(table))
 
 
 def report_year(years, which: str = "reviewed") -> int | None:
@@ -526,8 +564,10 @@ def report_year(years, which: str = "reviewed") -> int | None:
     return min(years) if which == "reviewed" else max(years)
 
 
-def _grouped_shares(model, W, corpus: _Corpus, config: dict, n_boot: int, seed: int) -> tuple[list, list]:
-    """Report topic shares averaged by year and by genre, with bootstrap intervals over reports."""
+def grouped_topic_shares(
+    model, W, corpus: TopicCorpus, config: dict, n_boot: int = 1000, seed: int = 0
+) -> tuple[list, list]:
+    """Report topic shares averaged by year and by genre, with bootstrap intervals over reports (table rows)."""
     shares = topic_shares(W, corpus.sentence_reports, skip_empty=True)
     meta = {m["report_id"]: m for m in corpus.sentence_meta}
     which = config.get("year", "reviewed")
@@ -557,7 +597,7 @@ def _grouped_shares(model, W, corpus: _Corpus, config: dict, n_boot: int, seed: 
     return tables[0], tables[1]
 
 
-def _write_figures(out, model, names, sweep, chosen_k, W, matrix, corpus: _Corpus) -> None:
+def _write_figures(out, model, names, sweep, chosen_k, W, matrix, corpus: TopicCorpus) -> None:
     ks = [r["k"] for r in sweep]
     panels = {
         "NPMI（一致性 coherence）": [r["npmi"] for r in sweep],
@@ -588,7 +628,7 @@ def _write_figures(out, model, names, sweep, chosen_k, W, matrix, corpus: _Corpu
     )
 
 
-def _write_seeded_figures(out, model, names, W, matrix, corpus: _Corpus, by_year, by_genre) -> None:
+def _write_seeded_figures(out, model, names, W, matrix, corpus: TopicCorpus, by_year, by_genre) -> None:
     top = model.top_terms(10)
     title = "种子NMF各主题代表词 (seeded NMF: top terms; [category] = seeded topic)"
     save_figure(plot_top_terms(top, names, title), out.path("seeded_top_terms"))
@@ -657,19 +697,21 @@ def _write_seeded_figures(out, model, names, W, matrix, corpus: _Corpus, by_year
         ),
         out.path("review_vs_plan"),
     )
-    for grouping, rows, label in (("year", by_year, "年份 year reviewed"), ("genre", by_genre, "文种 genre")):
+    for grouping, rows in (("year", by_year), ("genre", by_genre)):
         out.write_csv(f"topic_shares_by_{grouping}.csv", [{**r, "interval": INTERVAL_SHORT} for r in rows])
-        groups = list(dict.fromkeys(r[grouping] for r in rows))
-        counts = {r[grouping]: r["n_reports"] for r in rows}
-        panels = {
-            name: tuple([r[key] for r in rows if r["topic"] == name] for key in ("mean", "low", "high"))
-            for name in names
-        }
-        title = (
-            f"种子NMF主题占比（按{label}）: 报告均值, 95% bootstrap区间（按报告重抽样）\n"
-            f"seeded NMF topic share by {grouping}: mean over reports, 95% percentile bootstrap interval over reports"
-        )
-        x_labels = [f"{g}\n(n={counts[g]})" for g in groups]
-        save_figure(
-            plot_interval_panels(x_labels, panels, title, "占比 (share)"), out.path(f"topic_shares_by_{grouping}")
-        )
+        save_figure(share_figure(rows, grouping, names), out.path(f"topic_shares_by_{grouping}"))
+
+
+def share_figure(rows: list[dict], grouping: str, names: list[str]):
+    """Topic shares by year or genre (rows of :func:`grouped_topic_shares`): one panel per topic, 95% intervals."""
+    label = {"year": "年份 year reviewed", "genre": "文种 genre"}.get(grouping, grouping)
+    groups = list(dict.fromkeys(r[grouping] for r in rows))
+    counts = {r[grouping]: r["n_reports"] for r in rows}
+    panels = {
+        name: tuple([r[key] for r in rows if r["topic"] == name] for key in ("mean", "low", "high")) for name in names
+    }
+    title = (
+        f"主题占比（按{label}）: 报告均值, 95% bootstrap区间（按报告重抽样）\n"
+        f"topic share by {grouping}: mean over reports, 95% percentile bootstrap interval over reports"
+    )
+    return plot_interval_panels([f"{g}\n(n={counts[g]})" for g in groups], panels, title, "占比 (share)")
