@@ -210,7 +210,7 @@ def test_topic_experiment_compares_seeded_models_deterministically(tmp_path, mon
     run_experiment("topics", config, results_root=tmp_path / "b", progress=False)
     folder = tmp_path / "a" / "topics"
     assert (folder / "metrics.json").read_bytes() == (tmp_path / "b" / "topics" / "metrics.json").read_bytes()
-    assert metrics["corpus"]["reports"] == 67 and metrics["corpus"]["excerpts"] >= 60
+    assert metrics["corpus"]["reports"] == 67 and metrics["corpus"]["external"] == 62
     assert {"seeded_nmf", "seeded_lda"} <= set(metrics["comparison"])
     assert [(r["n_free"], r["seed_strength"]) for r in metrics["seeded_sweep"]] == [(4, 1.5), (6, 1.5)]
     seeded = metrics["seeded"]
@@ -220,7 +220,8 @@ def test_topic_experiment_compares_seeded_models_deterministically(tmp_path, mon
     assert all(len(t["representative_sentences"]) == 3 for t in seeded["free_topics"])
     assert seeded["share_agreement"]["n_reports"] > 60
     assert "bootstrap" in metrics["interval"] and "over reports" in metrics["interval"]
-    assert "excerpt" in metrics["excerpts"]
+    assert metrics["excerpts"].startswith("62 of the 67 reports are external excerpts")
+    assert "cannot support" in metrics["excerpts"]
     assert {r["genre"] for r in metrics["shares_by_genre"]} >= {"summary", "government_work_report", "unknown"}
     years = {r["year"] for r in metrics["shares_by_year"]}
     assert min(years) >= 2014 and max(years) == 2024

@@ -45,6 +45,7 @@ from ..plotting import (
     plot_top_terms,
     save_figure,
 )
+from ..reading import list_report_files
 from ..results import ResultsDir, data_hashes
 from ..tokenize import JiebaTokenizer
 from ..topic_metrics import (
@@ -75,17 +76,23 @@ TIME_BUDGET_S = 180
 TARGETS = {"npmi": 0.20, "diversity": 0.9, "stability": 0.85}
 INTERVAL_SHORT = "95% percentile bootstrap over reports"
 INTERVAL = "95% percentile bootstrap interval over reports ({n} resamples of the reports in each group)"
-EXCERPTS = (
-    "62 of the 67 reports are excerpts: report openings of about 750 characters (six are a later page of a "
-    "report), cut off by the page store, against five whole seed reports. Topic shares of an excerpt describe "
-    "how that report opens (headline framing, the first review items, often epidemic and economy), not how it "
-    "spreads its attention over the whole year; a seed report weighs as one report like any excerpt. So the "
-    "year and genre figures can support: which topics a report opening gives room to, the vocabulary and "
-    "coherence of topics across 13 provinces, seed retention, and rough contrasts between groups with many "
-    "reports. They cannot support: policy attention of whole reports, trends over time (years hold 1 to 17 "
-    "reports, not a sample of any place, and year is confounded with place, level and genre), or claims about "
-    "topics that reports reach only after their opening (plans, problems, late review sections)."
-)
+
+
+def excerpt_note(n_reports: int, n_external: int, year_counts: dict) -> str:
+    """What topic shares of report openings can and cannot support (written into metrics.json)."""
+    counts = sorted(year_counts.values()) or [0]
+    return (
+        f"{n_external} of the {n_reports} reports are external excerpts: report openings of about 750 characters "
+        "(a few are a later page of a report), cut off by the page store, beside whole seed reports. Topic "
+        "shares of an excerpt describe how that report opens (headline framing, the first review items, often "
+        "epidemic and economy), not how it spreads its attention over the whole year; a whole seed report "
+        "weighs as one report like any excerpt. So the year and genre figures can support: which topics report "
+        "openings give room to, the vocabulary and coherence of topics across many places, seed retention, and "
+        "rough contrasts between groups with many reports. They cannot support: policy attention of whole "
+        f"reports, trends over time (a year holds {counts[0]} to {counts[-1]} reports, not a sample of any "
+        "place, and year is confounded with place, level and genre), or claims about topics that reports reach "
+        "only after their opening (plans, problems, late review sections)."
+    )
 
 
 def _terms(model, n: int) -> list[list[str]]:
@@ -238,6 +245,7 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
     started = time.perf_counter()
     categories = list(load_codebook().ids)
     reports, labels, extra_inputs = load_topic_reports(config, progress)
+    n_seed_reports = len(list_report_files(config.get("reports", "seeds")))
     out.extra_manifest["external_data_sha256"] = data_hashes(extra_inputs)
     out.extra_manifest["topic_libraries"] = {"tomotopy": _tomotopy_version()}
     unit = config.get("unit", "section")
@@ -306,7 +314,7 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
 
     names, seeded_names = model.topic_names(), seeded_model.topic_names()
     retention = seeded_model.seed_retention(config.get("diversity_top_n", 25))
-    free_topics = _free_topics(seeded_model, seeded_names, W_seeded, corpus)
+    free = free_topics(seeded_model, seeded_names, W_seeded, corpus)
     n_boot, seed = config.get("n_bootstrap", 1000), config.get("seed", 0)
     by_year, by_genre = grouped_topic_shares(seeded_model, W_seeded, corpus, config, n_boot, seed)
     elapsed = time.perf_counter() - started
@@ -329,7 +337,8 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
     metrics = {
         "corpus": {
             "reports": len(reports),
-            "excerpts": sum(bool(r.meta.truncated) for r in reports),
+            "external": len(reports) - n_seed_reports,
+            "cut_off_mid_sentence": sum(bool(r.meta.truncated) for r in reports),
             "inputs": [config.get("reports", "seeds"), *config.get("external_reports", [])],
         },
         "unit": unit,
@@ -376,7 +385,7 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
             "share_agreement": seeded["share_agreement"],
             "seed_retention": retention,
             "missing_seed_terms": seeded_model.missing_seed_terms_,
-            "free_topics": free_topics,
+            "free_topics": free,
         },
         "comparison": {
             **comparison,
@@ -394,7 +403,7 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
         "shares_by_year": by_year,
         "shares_by_genre": by_genre,
         "interval": INTERVAL.format(n=n_boot),
-        "excerpts": EXCERPTS,
+        "excerpts": excerpt_note(len(reports), len(reports) - n_seed_reports, _year_counts(by_year)),
         "targets": targets,
         "time_budget_s": TIME_BUDGET_S,
     }
@@ -416,7 +425,7 @@ def _representative(model, W, corpus: TopicCorpus, n: int = 3) -> list[list[dict
     ]
 
 
-def _free_topics(model, names, W, corpus: TopicCorpus) -> list[dict]:
+def free_topics(model, names, W, corpus: TopicCorpus) -> list[dict]:
     """Top terms and representative sentences of each unseeded topic of a seeded model."""
     first = len(model.seed_topics_)
     representative = _representative(model, W, corpus)
@@ -555,6 +564,10 @@ def _write_tables(out: ResultsDir, comparison: dict, retention: list[dict]) -> N
     table = retention_rows(retention)
     out.write_csv("seed_retention.csv", table)
     out.write_text("seed_retention.md", retention_markdown(table))
+
+
+def _year_counts(by_year: list[dict]) -> dict:
+    return {r["year"]: r["n_reports"] for r in by_year}
 
 
 def report_year(years, which: str = "reviewed") -> int | None:
