@@ -275,11 +275,13 @@ def plot_interval_panels(
     title: str,
     ylabel: str,
     ncols: int = 4,
+    connect: bool = True,
 ) -> Figure:
     """One small panel per series (e.g. topic): point estimates with intervals over shared categorical x.
 
     ``panels[name]`` is ``(point, low, high)``, one value per x label (e.g.
     years or genres).  All panels share the y axis, so heights compare.
+    ``connect`` joins the points with a line (for ordered x such as years).
     """
     nrows = -(-len(panels) // ncols)
     fig = new_figure(3.3 * ncols, 2.6 * nrows + 0.8)
@@ -292,7 +294,15 @@ def plot_interval_panels(
         name, (point, low, high) = list(panels.items())[k]
         point, low, high = (np.asarray(v, dtype=float) for v in (point, low, high))
         color = SERIES_COLORS[k % len(SERIES_COLORS)]
-        ax.errorbar(x, point, yerr=[point - low, high - point], fmt="o-", capsize=2, color=color, markersize=3)
+        ax.errorbar(
+            x,
+            point,
+            yerr=[point - low, high - point],
+            fmt="o-" if connect else "o",
+            capsize=2,
+            color=color,
+            markersize=3,
+        )
         ax.set_title(name, fontsize=8)
         ax.grid(alpha=0.3)
         ax.set_xticks(x, list(x_labels), rotation=60, fontsize=7)

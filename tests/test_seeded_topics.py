@@ -181,6 +181,9 @@ def test_interval_panels_draw_one_panel_per_series():
     fig = plot_interval_panels(["2020\n(n=3)", "2021\n(n=2)"], panels, "标题 title", "占比", ncols=4)
     visible = [ax for ax in fig.axes if ax.axison]
     assert len(visible) == 5 and visible[0].get_title() == "T0"
+    assert visible[0].lines[0].get_linestyle() == "-"  # ordered x (years): points joined
+    unordered = plot_interval_panels(["summary", "plan"], panels, "title", "share", connect=False)
+    assert unordered.axes[0].lines[0].get_linestyle() == "None"  # genres: points only
 
 
 SMALL = f"""

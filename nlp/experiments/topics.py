@@ -727,4 +727,5 @@ def share_figure(rows: list[dict], grouping: str, names: list[str]):
         f"主题占比（按{label}）: 报告均值, 95% bootstrap区间（按报告重抽样）\n"
         f"topic share by {grouping}: mean over reports, 95% percentile bootstrap interval over reports"
     )
-    return plot_interval_panels([f"{g}\n(n={counts[g]})" for g in groups], panels, title, "占比 (share)")
+    x_labels = [f"{g}\n(n={counts[g]})" for g in groups]
+    return plot_interval_panels(x_labels, panels, title, "占比 (share)", connect=grouping == "year")
