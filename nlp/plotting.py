@@ -290,4 +290,47 @@ def plot_reliability(bins: Sequence[dict], title: str) -> Figure:
     ax.set_ylabel("正确率 (accuracy)")
     ax.legend(loc="upper left", fontsize=8)
     ax.set_title(title, fontsize=9)
+
+
+def plot_interval_panels(
+    x_labels: Sequence[str],
+    panels: dict[str, tuple[Sequence[float], Sequence[float], Sequence[float]]],
+    title: str,
+    ylabel: str,
+    ncols: int = 4,
+    connect: bool = True,
+) -> Figure:
+    """One small panel per series (e.g. topic): point estimates with intervals over shared categorical x.
+
+    ``panels[name]`` is ``(point, low, high)``, one value per x label (e.g.
+    years or genres).  All panels share the y axis, so heights compare.
+    ``connect`` joins the points with a line (for ordered x such as years).
+    """
+    nrows = -(-len(panels) // ncols)
+    fig = new_figure(3.3 * ncols, 2.6 * nrows + 0.8)
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
+    x = np.arange(len(x_labels))
+    for k, ax in enumerate(axes.flat):
+        if k >= len(panels):
+            ax.set_axis_off()
+            continue
+        name, (point, low, high) = list(panels.items())[k]
+        point, low, high = (np.asarray(v, dtype=float) for v in (point, low, high))
+        color = SERIES_COLORS[k % len(SERIES_COLORS)]
+        ax.errorbar(
+            x,
+            point,
+            yerr=[point - low, high - point],
+            fmt="o-" if connect else "o",
+            capsize=2,
+            color=color,
+            markersize=3,
+        )
+        ax.set_title(name, fontsize=8)
+        ax.grid(alpha=0.3)
+        ax.set_xticks(x, list(x_labels), rotation=60, fontsize=7)
+        ax.tick_params(axis="y", labelsize=7)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel, fontsize=8)
+    fig.suptitle(title)
     return fig

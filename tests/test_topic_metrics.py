@@ -6,6 +6,8 @@ import pytest
 from nlp.topic_metrics import (
     EPSILON,
     align_components,
+    assign_topics,
+    category_shares_by_report,
     category_topic_matrix,
     coherence,
     diversity,
@@ -13,6 +15,7 @@ from nlp.topic_metrics import (
     matched_categories,
     matched_similarity,
     npmi,
+    share_agreement,
     topic_npmi,
 )
 
@@ -55,3 +58,28 @@ def test_category_topic_matrix_and_matching():
     matrix = category_topic_matrix(W, ["x", "x", "y"], ["x", "y", "z"])
     assert matrix.tolist() == [[0.875, 0.125], [0.0, 1.0], [0.0, 0.0]]
     assert matched_categories(matrix, ["x", "y", "z"]) == {"x": 0, "y": 1}
+
+
+def test_category_shares_by_report_count_only_the_categories_compared():
+    shares = category_shares_by_report(["a", "general", "b", "b", "a"], ["r", "r", "r", "r", "s"], ["a", "b"])
+    assert shares["r"].tolist() == pytest.approx([1 / 3, 2 / 3])  # the general sentence is left out
+    assert shares["s"].tolist() == [1.0, 0.0]
+
+
+def test_assign_topics_gives_each_category_its_own_topic():
+    # topic 0 is best for both categories; the assignment gives b its next best instead
+    matrix = np.array([[0.6, 0.1, 0.3], [0.5, 0.2, 0.4]])
+    assert assign_topics(matrix, ["a", "b"]) == {"a": 0, "b": 2}
+
+
+def test_share_agreement_is_perfect_for_identical_mixes_and_ignores_other_topics():
+    hand = {"r1": np.array([0.5, 0.3, 0.2]), "r2": np.array([0.1, 0.1, 0.8]), "r3": np.array([0.0, 0.0, 0.0])}
+    # topic 3 is a free topic: its share is dropped before the mixes are compared
+    topics = {r: np.append(v, 0.4) * 0.6 for r, v in hand.items()}
+    result = share_agreement(topics, hand, {"a": 0, "b": 1, "c": 2}, ["a", "b", "c"])
+    assert result["pearson_r"] == pytest.approx(1.0) and result["mean_report_r"] == pytest.approx(1.0)
+    assert result["mean_abs_diff"] == pytest.approx(0.0) and result["n_reports"] == 2  # r3 has nothing to compare
+    swapped = share_agreement(topics, hand, {"a": 2, "b": 1, "c": 0}, ["a", "b", "c"])
+    assert swapped["pearson_r"] < 0 and swapped["mean_abs_diff"] > 0.2
+    missing = share_agreement({}, hand, {"a": 0}, ["a"])
+    assert missing == {"pearson_r": None, "mean_report_r": None, "mean_abs_diff": None, "n_reports": 0}

@@ -1,20 +1,33 @@
-"""Topic-model experiment: NMF with built-in evaluation and model selection, LDA for comparison.
+"""Topic-model experiment: unseeded NMF, codebook-seeded NMF, LDA and seeded LDA on every shipped report.
 
-For every k in the sweep the NMF model is fitted on the configured unit
-(sections by default: sentences alone are too short to show which words go
-together), sentences are transformed with it, and the experiment measures
-NPMI coherence of the top-10 terms with sentence co-occurrence windows,
-diversity of the top-25 terms, stability across 5 seeds, reconstruction
-error and (with the hand labels, for reporting only) how many codebook
-categories a distinct dominant topic matches.  k is chosen by unsupervised
-criteria alone: the highest mean NPMI among the k with diversity at or above
-the floor and at least as many topics as codebook categories.
+Corpus and unit.  The models are fitted on the five seed reports *and* the
+external report excerpts (``external_reports``) at the configured unit --
+report *sections* by default: a seed report's deepest heading sections, and
+for an excerpt its text before the first heading plus each heading section
+it holds (most excerpts are one or two such documents).  Sentences are too
+short to show which words go together, whole reports too few (67) and too
+unequal in length (a seed is ~100 sentences, an excerpt ~12).  Every
+sentence is then transformed with the fitted model; sentence weights give
+the topic × category matrix and, averaged per report, the report's topic
+shares, which carry the report's metadata (place, level, years, genre).
+
+Measures, for every model: NPMI coherence of the top-10 terms with sentence
+co-occurrence windows, diversity of the top-25 terms, stability across 5
+seeds (90% subsamples), categories matched by a distinct dominant topic, and
+agreement of topic shares with the hand-coded category shares per report.
+
+Choices made without the hand labels: the unseeded NMF's k (highest NPMI
+among k >= select_k_min with diversity >= min_diversity), and the seeded
+NMF's number of free topics and seed strength (highest NPMI among the
+settings with diversity >= min_diversity whose every seeded topic keeps at
+least ``min_seeds_kept`` of its seed terms in its top 25).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from importlib import metadata
 
 import jieba
 import numpy as np
@@ -23,46 +36,135 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ..codebook import load_codebook
 from ..labels import labels_for, load_labels
-from ..plotting import category_label, plot_curves, plot_grouped_bars, plot_heatmap, plot_top_terms, save_figure
-from ..results import ResultsDir
+from ..plotting import (
+    category_label,
+    plot_curves,
+    plot_grouped_bars,
+    plot_heatmap,
+    plot_interval_panels,
+    plot_top_terms,
+    save_figure,
+)
+from ..reading import list_report_files
+from ..results import ResultsDir, data_hashes
 from ..tokenize import JiebaTokenizer
 from ..topic_metrics import (
+    assign_topics,
+    category_shares_by_report,
     category_topic_matrix,
     coherence,
     diversity,
     document_sets,
     matched_categories,
+    share_agreement,
     stability,
     unshared_dominant_topics,
 )
-from ..topics import LDATopicModel, NMFTopicModel, topic_documents, topic_shares
+from ..topics import (
+    NON_SUBSTANTIVE,
+    LDATopicModel,
+    NMFTopicModel,
+    SeededLDATopicModel,
+    SeededNMFTopicModel,
+    grouped_share_intervals,
+    topic_documents,
+    topic_shares,
+)
 from . import load_reports
 
-TIME_BUDGET_S = 60
+TIME_BUDGET_S = 180
+TARGETS = {"npmi": 0.20, "diversity": 0.9, "stability": 0.85}
+INTERVAL_SHORT = "95% percentile bootstrap over reports"
+INTERVAL = "95% percentile bootstrap interval over reports ({n} resamples of the reports in each group)"
+
+
+def excerpt_note(n_reports: int, n_external: int, year_counts: dict) -> str:
+    """What topic shares of report openings can and cannot support (written into metrics.json)."""
+    counts = sorted(year_counts.values()) or [0]
+    return (
+        f"{n_external} of the {n_reports} reports are external excerpts: report openings of about 750 characters "
+        "(a few are a later page of a report), cut off by the page store, beside whole seed reports. Topic "
+        "shares of an excerpt describe how that report opens (headline framing, the first review items, often "
+        "epidemic and economy), not how it spreads its attention over the whole year; a whole seed report "
+        "weighs as one report like any excerpt. So the year and genre figures can support: which topics report "
+        "openings give room to, the vocabulary and coherence of topics across many places, seed retention, and "
+        "rough contrasts between groups with many reports. They cannot support: policy attention of whole "
+        f"reports, trends over time (a year holds {counts[0]} to {counts[-1]} reports, not a sample of any "
+        "place, and year is confounded with place, level and genre), or claims about topics that reports reach "
+        "only after their opening (plans, problems, late review sections)."
+    )
 
 
 def _terms(model, n: int) -> list[list[str]]:
     return [[t for t, _ in topic] for topic in model.top_terms(n)]
 
 
-def evaluate_model(model, fit_docs, fit_groups, sentences, windows, labels, categories, config, with_stability=True):
+def _n_topics(model) -> int:
+    return int(model.components_.shape[0])
+
+
+class TopicCorpus:
+    """Everything a model is evaluated against: fit documents, sentences, NPMI windows, labels, hand shares.
+
+    Examples
+    --------
+    >>> from nlp.corpus import load_corpus
+    >>> from nlp.labels import labels_for, load_labels
+    >>> reports = load_corpus("seeds")
+    >>> corpus = TopicCorpus(reports, labels_for(reports, load_labels()), "section", list(load_codebook().ids))
+    >>> len(corpus.fit_docs), len(corpus.sentences), corpus.substantive[:2]
+    (74, 471, ['party_building', 'epidemic'])
+    """
+
+    def __init__(self, reports, labels, unit, categories):
+        self.reports = reports
+        self.labels = labels
+        self.categories = categories
+        self.substantive = [c for c in categories if c not in NON_SUBSTANTIVE]
+        self.fit_docs, self.fit_meta = topic_documents(reports, unit)
+        self.fit_groups = [m["report_id"] for m in self.fit_meta]
+        self.sentences, self.sentence_meta = topic_documents(reports, "sentence")
+        self.sentence_reports = [m["report_id"] for m in self.sentence_meta]
+        self.windows = document_sets(self.sentences, JiebaTokenizer())
+        self.hand_shares = category_shares_by_report(labels, self.sentence_reports, self.substantive)
+
+
+def evaluate_model(model, corpus: TopicCorpus, config: dict, with_stability: bool = True):
     """Quality figures of one fitted topic model; sentence-level weights come from ``transform``."""
     top_n, div_n = config.get("npmi_top_n", 10), config.get("diversity_top_n", 25)
-    per_topic = coherence(_terms(model, top_n), windows)
-    W = model.transform(sentences)
-    matrix = category_topic_matrix(W, labels, categories)
+    per_topic = coherence(_terms(model, top_n), corpus.windows)
+    W = model.transform(corpus.sentences)
+    matrix = category_topic_matrix(W, corpus.labels, corpus.categories)
+    matched = matched_categories(matrix, corpus.categories)
+    seeded = getattr(model, "seed_topics_", None)
+    if seeded:
+        topic_of, mapping = {c: i for i, c in enumerate(seeded)}, "seeded topic k stands for category k"
+    else:
+        rows = [corpus.categories.index(c) for c in corpus.substantive]
+        topic_of = assign_topics(matrix[rows], corpus.substantive)
+        mapping = "one topic per category by Hungarian assignment on the hand labels (an upper bound)"
+    shares = topic_shares(W, corpus.sentence_reports, skip_empty=True)
     row = {
-        "k": model.n_topics,
+        "k": _n_topics(model),
         "npmi": float(np.mean(per_topic)),
         "npmi_per_topic": per_topic,
         "diversity": diversity(_terms(model, div_n)),
-        "matched_categories": matched_categories(matrix, categories),
-        "unshared_dominant_topics": len(unshared_dominant_topics(matrix, categories)),
+        "matched_categories": matched,
+        "n_substantive_matched": len([c for c in matched if c in corpus.substantive]),
+        "unshared_dominant_topics": len(unshared_dominant_topics(matrix, corpus.categories)),
+        "share_agreement": {
+            **share_agreement(shares, corpus.hand_shares, topic_of, corpus.substantive),
+            "topics_as_categories": mapping,
+        },
     }
     if hasattr(model, "reconstruction_err_"):
         row["reconstruction_error"] = model.reconstruction_err_
+    if hasattr(model, "seed_retention"):
+        kept = [r["n_kept"] for r in model.seed_retention(div_n)]
+        row["seeds_kept_min"], row["seeds_kept_mean"] = min(kept), float(np.mean(kept))
     if with_stability:
-        mean, per_seed = stability(model, fit_docs, fit_groups, seeds=config.get("stability_seeds", (1, 2, 3, 4, 5)))
+        seeds = config.get("stability_seeds", (1, 2, 3, 4, 5))
+        mean, per_seed = stability(model, corpus.fit_docs, corpus.fit_groups, seeds=seeds)
         row["stability"], row["stability_per_seed"] = mean, per_seed
     return row, W, matrix
 
@@ -82,6 +184,21 @@ def select_k(rows: list[dict], min_k: int, min_diversity: float) -> tuple[int, s
     return best["k"], reason
 
 
+def select_seeded(rows: list[dict], min_diversity: float, min_kept: int) -> tuple[dict, str]:
+    """The seeded setting with the highest NPMI among those diverse enough whose every anchor holds."""
+    eligible = [r for r in rows if r["diversity"] >= min_diversity and r["seeds_kept_min"] >= min_kept]
+    if eligible:
+        best = max(eligible, key=lambda r: (round(r["npmi"], 6), -r["n_free"], -r["seed_strength"]))
+        reason = (
+            f"highest mean NPMI ({best['npmi']:.3f}) among settings with top-25 diversity >= {min_diversity} "
+            f"whose every seeded topic keeps >= {min_kept} of its seed terms in its top 25; hand labels not used"
+        )
+    else:
+        best = max(rows, key=lambda r: (r["seeds_kept_min"], round(r["npmi"], 6)))
+        reason = f"no setting met diversity {min_diversity} and {min_kept} seeds kept; most seeds kept, then NPMI"
+    return best, reason
+
+
 def default_nmf_npmi(sentences: list[str], k: int, top_n: int) -> dict:
     """scikit-learn's NMF with its defaults on plain jieba tokens of the same sentences (the reference)."""
     jieba.setLogLevel(logging.WARNING)
@@ -95,62 +212,151 @@ def default_nmf_npmi(sentences: list[str], k: int, top_n: int) -> dict:
     return {"npmi": float(np.mean(per_topic)), "npmi_per_topic": per_topic, "top_terms": top}
 
 
+def load_topic_reports(config: dict, progress: bool = False):
+    """Seed reports plus ``external_reports``, with the hand labels of both."""
+    external = list(config.get("external_reports", []))
+    paths = [config.get("reports", "seeds"), *external]
+    reports = load_reports({**config, "reports": paths}, progress)
+    coded = {}
+    for path in [config.get("labels"), *config.get("external_labels", [])]:
+        coded.update(load_labels(path))
+    return reports, labels_for(reports, coded), [*external, *config.get("external_labels", [])]
+
+
+def _tomotopy_version() -> str | None:
+    try:
+        return metadata.version("tomotopy")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def summary_row(row: dict) -> dict:
+    """The comparison fields of an :func:`evaluate_model` row."""
+    keep = ("k", "npmi", "diversity", "stability", "n_substantive_matched", "share_agreement")
+    out = {key: row[key] for key in keep if key in row}
+    out["matched_categories"] = sorted(row["matched_categories"])
+    for key in ("seeds_kept_min", "seeds_kept_mean", "reconstruction_error"):
+        if key in row:
+            out[key] = row[key]
+    return out
+
+
 def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
     started = time.perf_counter()
     categories = list(load_codebook().ids)
-    reports = load_reports(config, progress)
-    labels = labels_for(reports, load_labels(config.get("labels")))
+    reports, labels, extra_inputs = load_topic_reports(config, progress)
+    n_seed_reports = len(list_report_files(config.get("reports", "seeds")))
+    out.extra_manifest["external_data_sha256"] = data_hashes(extra_inputs)
+    out.extra_manifest["topic_libraries"] = {"tomotopy": _tomotopy_version()}
     unit = config.get("unit", "section")
-    fit_docs, fit_meta = topic_documents(reports, unit)
-    fit_groups = [m["report_id"] for m in fit_meta]
-    sentences, sentence_meta = topic_documents(reports, "sentence")
-    windows = document_sets(sentences, JiebaTokenizer())
+    corpus = TopicCorpus(reports, labels, unit, categories)
+    relevance, min_diversity = config.get("relevance", 0.6), config.get("min_diversity", 0.9)
 
     def make(k: int) -> NMFTopicModel:
         return NMFTopicModel(
             n_topics=k,
-            relevance=config.get("relevance", 0.6),
+            relevance=relevance,
             min_groups=config.get("min_groups", 1),
             beta_loss=config.get("beta_loss", "frobenius"),
             alpha_W=config.get("alpha_W", 0.0),
             l1_ratio=config.get("l1_ratio", 0.0),
         )
 
+    def make_seeded(n_free: int, strength: float) -> SeededNMFTopicModel:
+        return SeededNMFTopicModel(
+            n_free=n_free, seed_strength=strength, relevance=relevance, min_groups=config.get("min_groups", 1)
+        )
+
+    def fit(model):
+        return model.fit(corpus.fit_docs, groups=corpus.fit_groups)
+
+    # unseeded NMF: sweep k
     sweep = []
-    for k in range(config.get("k_min", 5), config.get("k_max", 20) + 1):
-        model = make(k).fit(fit_docs, groups=fit_groups)
-        row, _, _ = evaluate_model(model, fit_docs, fit_groups, sentences, windows, labels, categories, config)
+    for k in range(config.get("k_min", 8), config.get("k_max", 16) + 1):
+        row, _, _ = evaluate_model(fit(make(k)), corpus, config)
         sweep.append(row)
-    chosen_k, reason = select_k(sweep, config.get("select_k_min", len(categories)), config.get("min_diversity", 0.9))
-    model = make(chosen_k).fit(fit_docs, groups=fit_groups)
-    chosen, W, matrix = evaluate_model(model, fit_docs, fit_groups, sentences, windows, labels, categories, config)
+    chosen_k, reason = select_k(sweep, config.get("select_k_min", len(categories)), min_diversity)
+    model = fit(make(chosen_k))
+    chosen, W, matrix = evaluate_model(model, corpus, config)
 
-    lda = LDATopicModel(n_topics=chosen_k, relevance=config.get("relevance", 0.6)).fit(fit_docs, groups=fit_groups)
-    lda_row, _, _ = evaluate_model(lda, fit_docs, fit_groups, sentences, windows, labels, categories, config, False)
-    sentence_fit = make(chosen_k).fit(sentences, groups=[m["report_id"] for m in sentence_meta])
-    sentence_row, _, _ = evaluate_model(
-        sentence_fit, sentences, None, sentences, windows, labels, categories, config, False
-    )
-    reference = default_nmf_npmi(sentences, chosen_k, config.get("npmi_top_n", 10))
+    # seeded NMF: sweep free topics and seed strength, choose without hand labels
+    seeded_sweep = []
+    for n_free in config.get("seeded_n_free", [3, 4, 5, 6, 7, 8]):
+        for strength in config.get("seed_strengths", [1.0, 1.5, 2.0]):
+            row, _, _ = evaluate_model(fit(make_seeded(n_free, strength)), corpus, config, with_stability=False)
+            seeded_sweep.append({"n_free": n_free, "seed_strength": strength, **row})
+    best, seeded_reason = select_seeded(seeded_sweep, min_diversity, config.get("min_seeds_kept", 10))
+    seeded_model = fit(make_seeded(best["n_free"], best["seed_strength"]))
+    seeded, W_seeded, matrix_seeded = evaluate_model(seeded_model, corpus, config)
+    seeded_k = seeded["k"]
 
-    names = model.topic_names()
+    # comparisons at the seeded model's number of topics
+    same_k, _, _ = evaluate_model(fit(make(seeded_k)), corpus, config)
+    lda = fit(LDATopicModel(n_topics=seeded_k, relevance=relevance, random_state=0))
+    lda_row, _, _ = evaluate_model(lda, corpus, config)
+    if _tomotopy_version() is not None:
+        seeded_lda = SeededLDATopicModel(
+            n_free=best["n_free"],
+            seed_eta=config.get("seed_eta", 1.0),
+            iterations=config.get("lda_iterations", 1000),
+            relevance=relevance,
+        )
+        seeded_lda_row, _, _ = evaluate_model(fit(seeded_lda), corpus, config)
+        seeded_lda_summary = {
+            **summary_row(seeded_lda_row),
+            "seed_retention": seeded_lda.seed_retention(config.get("diversity_top_n", 25)),
+        }
+    else:
+        seeded_lda_summary = {"skipped": 'tomotopy is not installed (pip install "nlp[topics]")'}
+    sentence_fit = make(chosen_k).fit(corpus.sentences, groups=corpus.sentence_reports)
+    sentence_row, _, _ = evaluate_model(sentence_fit, corpus, config, with_stability=False)
+    reference = default_nmf_npmi(corpus.sentences, chosen_k, config.get("npmi_top_n", 10))
+
+    names, seeded_names = model.topic_names(), seeded_model.topic_names()
+    retention = seeded_model.seed_retention(config.get("diversity_top_n", 25))
+    free = free_topics(seeded_model, seeded_names, W_seeded, corpus)
+    n_boot, seed = config.get("n_bootstrap", 1000), config.get("seed", 0)
+    by_year, by_genre = grouped_topic_shares(seeded_model, W_seeded, corpus, config, n_boot, seed)
     elapsed = time.perf_counter() - started
+
+    comparison = {
+        f"nmf_k{chosen_k}": summary_row(chosen),
+        f"nmf_k{seeded_k}": summary_row(same_k),
+        "seeded_nmf": summary_row(seeded),
+        f"lda_k{seeded_k}": summary_row(lda_row),
+        "seeded_lda": seeded_lda_summary,
+    }
     targets = {
         "npmi_above_default_nmf": chosen["npmi"] > reference["npmi"],
-        "diversity_at_least_0.9": chosen["diversity"] >= 0.9,
-        "categories_matched_at_least_7": len(chosen["matched_categories"]) >= 7,
-        "runtime_under_60s": elapsed < TIME_BUDGET_S,
+        "seeded_npmi_at_least_0.20": seeded["npmi"] >= TARGETS["npmi"],
+        "seeded_diversity_at_least_0.9": seeded["diversity"] >= TARGETS["diversity"],
+        "seeded_every_substantive_category_matched": seeded["n_substantive_matched"] == len(corpus.substantive),
+        "seeded_stability_at_least_0.85": seeded["stability"] >= TARGETS["stability"],
+        f"runtime_under_{TIME_BUDGET_S}s": elapsed < TIME_BUDGET_S,
     }
     metrics = {
+        "corpus": {
+            "reports": len(reports),
+            "external": len(reports) - n_seed_reports,
+            "cut_off_mid_sentence": sum(bool(r.meta.truncated) for r in reports),
+            "inputs": [config.get("reports", "seeds"), *config.get("external_reports", [])],
+        },
         "unit": unit,
-        "documents": len(fit_docs),
-        "sentences": len(sentences),
+        "documents": len(corpus.fit_docs),
+        "sentences": len(corpus.sentences),
         "vocabulary": len(model.feature_names_),
         "settings": {k: config.get(k) for k in ("relevance", "min_groups", "beta_loss", "alpha_W", "l1_ratio")},
         "npmi": {
             "definition": "mean NPMI of each topic's top-10 terms, sentence co-occurrence windows, epsilon 1e-12",
             "windows": "sentences",
         },
+        "matching": "category and topic are each other's dominant match (mean topic share by hand-coded category)",
+        "share_agreement": (
+            "per report: shares of the topics standing for the substantive categories vs the hand-coded shares "
+            "of those categories among its sentences, both renormalised over the substantive categories; "
+            "pearson_r over all report x category cells, mean_report_r the mean of per-report correlations, "
+            "mean_abs_diff in share points"
+        ),
         "sweep": [{k: v for k, v in r.items() if k != "npmi_per_topic"} for r in sweep],
         "chosen_k": chosen_k,
         "chosen_k_reason": reason,
@@ -163,10 +369,26 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
             "reconstruction_error": chosen["reconstruction_error"],
             "matched_categories": {c: names[t] for c, t in chosen["matched_categories"].items()},
             "n_matched_categories": len(chosen["matched_categories"]),
-            "matching": "category and topic are each other's dominant match (mean topic share by hand-coded category)",
             "n_categories_with_unshared_dominant_topic": chosen["unshared_dominant_topics"],
         },
+        "seeded_sweep": [{k: v for k, v in r.items() if k != "npmi_per_topic"} for r in seeded_sweep],
+        "seeded_choice": {"n_free": best["n_free"], "seed_strength": best["seed_strength"], "reason": seeded_reason},
+        "seeded": {
+            "k": seeded_k,
+            "npmi": seeded["npmi"],
+            "npmi_per_topic": dict(zip(seeded_names, seeded["npmi_per_topic"], strict=True)),
+            "diversity": seeded["diversity"],
+            "stability": seeded["stability"],
+            "stability_per_seed": seeded["stability_per_seed"],
+            "matched_categories": {c: seeded_names[t] for c, t in seeded["matched_categories"].items()},
+            "n_substantive_matched": seeded["n_substantive_matched"],
+            "share_agreement": seeded["share_agreement"],
+            "seed_retention": retention,
+            "missing_seed_terms": seeded_model.missing_seed_terms_,
+            "free_topics": free,
+        },
         "comparison": {
+            **comparison,
             "nmf": {"npmi": chosen["npmi"], "diversity": chosen["diversity"]},
             "lda": {
                 "npmi": lda_row["npmi"],
@@ -178,33 +400,217 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
             "npmi_ratio_ours_to_default": chosen["npmi"] / reference["npmi"] if reference["npmi"] > 0 else None,
             "npmi_difference_ours_minus_default": chosen["npmi"] - reference["npmi"],
         },
+        "shares_by_year": by_year,
+        "shares_by_genre": by_genre,
+        "interval": INTERVAL.format(n=n_boot),
+        "excerpts": excerpt_note(len(reports), len(reports) - n_seed_reports, _year_counts(by_year)),
         "targets": targets,
         "time_budget_s": TIME_BUDGET_S,
     }
     out.write_json("metrics.json", metrics)
     out.write_json("timing.json", {"wall_time_s": round(elapsed, 2)})
-    _write_topics(out, model, names, W, sentences, sentence_meta)
-    _write_figures(out, model, names, sweep, chosen_k, W, matrix, sentence_meta, categories)
+    _write_tables(out, comparison, retention)
+    out.write_json("topics.json", _topic_records(model, names, W, corpus))
+    out.write_json("seeded_topics.json", _topic_records(seeded_model, seeded_names, W_seeded, corpus, retention))
+    _write_figures(out, model, names, sweep, chosen_k, W, matrix, corpus)
+    _write_seeded_figures(out, seeded_model, seeded_names, W_seeded, matrix_seeded, corpus, by_year, by_genre)
     return metrics
 
 
-def _write_topics(out: ResultsDir, model, names, W, sentences, meta) -> None:
-    topics = []
-    for t, (name, terms, docs) in enumerate(zip(names, model.top_terms(15), model.representative(W, 3), strict=True)):
-        topics.append(
+def _representative(model, W, corpus: TopicCorpus, n: int = 3) -> list[list[dict]]:
+    meta = corpus.sentence_meta
+    return [
+        [{"report_id": meta[i]["report_id"], "index": meta[i]["index"], "text": corpus.sentences[i]} for i in docs]
+        for docs in model.representative(W, n)
+    ]
+
+
+def free_topics(model, names, W, corpus: TopicCorpus) -> list[dict]:
+    """Top terms and representative sentences of each unseeded topic of a seeded model."""
+    first = len(model.seed_topics_)
+    representative = _representative(model, W, corpus)
+    top = model.top_terms(15)
+    return [
+        {
+            "topic": t,
+            "name": names[t],
+            "top_terms": [term for term, _ in top[t]],
+            "representative_sentences": representative[t],
+        }
+        for t in range(first, _n_topics(model))
+    ]
+
+
+def _topic_records(model, names, W, corpus: TopicCorpus, retention: list[dict] | None = None) -> list[dict]:
+    seeded = {r["topic"]: r for r in retention or []}
+    records = []
+    for t, (name, terms, docs) in enumerate(
+        zip(names, model.top_terms(15), _representative(model, W, corpus), strict=True)
+    ):
+        record = {
+            "topic": t,
+            "name": name,
+            "top_terms": [{"term": term, "weight": round(weight, 6)} for term, weight in terms],
+            "representative_sentences": docs,
+        }
+        if retention is not None:
+            record["seeded_with"] = seeded[t]["seeded_with"] if t in seeded else None
+            if t in seeded:
+                record.update({key: seeded[t][key] for key in ("n_kept", "kept", "new_terms")})
+        records.append(record)
+    return records
+
+
+def _fmt(value, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+COMPARISON_FIELDS = (
+    "model",
+    "k",
+    "npmi@10",
+    "diversity@25",
+    "stability",
+    "substantive_matched",
+    "share_r",
+    "share_report_r",
+    "share_abs_diff",
+    "note",
+)
+
+
+def _rounded(value, digits: int = 4):
+    return None if value is None else round(value, digits)
+
+
+def comparison_rows(comparison: dict) -> list[dict]:
+    """One table row per model from :func:`evaluate_model` summaries (``stability`` may be absent)."""
+    rows = []
+    for name, row in comparison.items():
+        if "skipped" in row:
+            rows.append({"model": name, "note": row["skipped"]})
+            continue
+        agreement = row["share_agreement"]
+        rows.append(
             {
-                "topic": t,
-                "name": name,
-                "top_terms": [{"term": term, "weight": round(weight, 6)} for term, weight in terms],
-                "representative_sentences": [
-                    {"report_id": meta[i]["report_id"], "index": meta[i]["index"], "text": sentences[i]} for i in docs
-                ],
+                "model": name,
+                "k": row["k"],
+                "npmi@10": _rounded(row["npmi"]),
+                "diversity@25": _rounded(row["diversity"]),
+                "stability": _rounded(row.get("stability")),
+                "substantive_matched": row["n_substantive_matched"],
+                "share_r": _rounded(agreement["pearson_r"]),
+                "share_report_r": _rounded(agreement["mean_report_r"]),
+                "share_abs_diff": _rounded(agreement["mean_abs_diff"]),
+                "note": agreement["topics_as_categories"],
             }
         )
-    out.write_json("topics.json", topics)
+    return rows
 
 
-def _write_figures(out, model, names, sweep, chosen_k, W, matrix, meta, categories) -> None:
+def comparison_markdown(rows: list[dict], n_substantive: int = 8) -> str:
+    """The comparison as a Markdown table."""
+    lines = [
+        f"| model | k | NPMI@10 | diversity@25 | stability | substantive categories matched (of {n_substantive}) | "
+        "share r | mean report r | mean abs. diff. |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        if "k" not in row:
+            lines.append(f"| {row['model']} | {row['note']} |  |  |  |  |  |  |  |")
+            continue
+        lines.append(
+            f"| {row['model']} | {row['k']} | {_fmt(row['npmi@10'])} | {_fmt(row['diversity@25'])} | "
+            f"{_fmt(row['stability'])} | {row['substantive_matched']} | {_fmt(row['share_r'])} | "
+            f"{_fmt(row['share_report_r'])} | {_fmt(row['share_abs_diff'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def retention_rows(retention: list[dict]) -> list[dict]:
+    """The seed-retention table: per seeded topic, seeds given, in the vocabulary, kept in the top 25, new terms."""
+    return [
+        {
+            "topic": r["topic"],
+            "category": r["seeded_with"],
+            "seeds_given": r["seeds_given"],
+            "seeds_in_vocabulary": r["seeds_in_vocabulary"],
+            "kept_in_top25": r["n_kept"],
+            "kept": "、".join(r["kept"]),
+            "new_terms": "、".join(r["new_terms"]),
+        }
+        for r in retention
+    ]
+
+
+def retention_markdown(rows: list[dict]) -> str:
+    """The seed-retention table as Markdown."""
+    lines = [
+        "| topic | category | seeds (in vocabulary) | kept in top 25 | new terms learned |",
+        "|---|---|---|---|---|",
+        *(
+            f"| T{r['topic'] + 1} | {r['category']} | {r['seeds_given']} ({r['seeds_in_vocabulary']}) | "
+            f"{r['kept_in_top25']} | {r['new_terms']} |"
+            for r in rows
+        ),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _write_tables(out: ResultsDir, comparison: dict, retention: list[dict]) -> None:
+    rows = comparison_rows(comparison)
+    out.write_csv("comparison.csv", rows, COMPARISON_FIELDS)
+    out.write_text("comparison.md", comparison_markdown(rows))
+    table = retention_rows(retention)
+    out.write_csv("seed_retention.csv", table)
+    out.write_text("seed_retention.md", retention_markdown(table))
+
+
+def _year_counts(by_year: list[dict]) -> dict:
+    return {r["year"]: r["n_reports"] for r in by_year}
+
+
+def report_year(years, which: str = "reviewed") -> int | None:
+    """The year a report stands for: the first year it covers (``reviewed``) or the last (``latest``)."""
+    if not years:
+        return None
+    return min(years) if which == "reviewed" else max(years)
+
+
+def grouped_topic_shares(
+    model, W, corpus: TopicCorpus, config: dict, n_boot: int = 1000, seed: int = 0
+) -> tuple[list, list]:
+    """Report topic shares averaged by year and by genre, with bootstrap intervals over reports (table rows)."""
+    shares = topic_shares(W, corpus.sentence_reports, skip_empty=True)
+    meta = {m["report_id"]: m for m in corpus.sentence_meta}
+    which = config.get("year", "reviewed")
+    first, last = config.get("years", [2014, 2024])
+    years = {}
+    for r, m in meta.items():
+        year = report_year(m["years"], which)
+        years[r] = year if year is not None and first <= year <= last else None
+    genres = {r: m["genre"] or "unknown" for r, m in meta.items()}
+    names = model.topic_names()
+    tables = []
+    for grouping, group_of in (("year", years), ("genre", genres)):
+        rows = []
+        for group, stats in grouped_share_intervals(shares, group_of, n_boot=n_boot, seed=seed).items():
+            for t, name in enumerate(names):
+                rows.append(
+                    {
+                        grouping: group,
+                        "n_reports": stats["n_reports"],
+                        "topic": name,
+                        "mean": round(float(stats["mean"][t]), 4),
+                        "low": round(float(stats["low"][t]), 4),
+                        "high": round(float(stats["high"][t]), 4),
+                    }
+                )
+        tables.append(rows)
+    return tables[0], tables[1]
+
+
+def _write_figures(out, model, names, sweep, chosen_k, W, matrix, corpus: TopicCorpus) -> None:
     ks = [r["k"] for r in sweep]
     panels = {
         "NPMI（一致性 coherence）": [r["npmi"] for r in sweep],
@@ -212,34 +618,15 @@ def _write_figures(out, model, names, sweep, chosen_k, W, matrix, meta, categori
         "稳定性 (stability)": [r["stability"] for r in sweep],
         "重构误差 (reconstruction error)": [r["reconstruction_error"] for r in sweep],
     }
-    title = f"主题数选择 (choosing k): k = {chosen_k}"
+    title = f"无种子NMF主题数选择 (choosing k, unseeded NMF): k = {chosen_k}"
     save_figure(plot_curves(ks, panels, title, "主题数 k (topics)", marker_x=chosen_k), out.path("k_selection"))
     top = model.top_terms(10)
-    save_figure(plot_top_terms(top, names, "各主题代表词及权重 (top terms per topic, weight)"), out.path("top_terms"))
-
-    townships = {m["report_id"]: m["township"] for m in meta}
-    by_report = topic_shares(W, [m["report_id"] for m in meta])
-    report_ids = list(by_report)
-    rows = [f"{townships[r]}" for r in report_ids]
-    matrix_reports = np.vstack([by_report[r] for r in report_ids])
-    out.write_csv(
-        "topic_shares_by_report.csv",
-        [
-            {"report_id": r, "township": townships[r], **dict(zip(names, by_report[r].round(4), strict=True))}
-            for r in report_ids
-        ],
-        ["report_id", "township", *names],
-    )
-    save_figure(
-        plot_heatmap(
-            matrix_reports, rows, names, "各报告主题占比 (topic share by report)", colorbar_label="占比 (share)"
-        ),
-        out.path("topic_by_report"),
-    )
-    category_rows = [category_label(c, "zh") for c in categories]
+    title = "无种子NMF各主题代表词及权重 (unseeded NMF: top terms per topic, weight)"
+    save_figure(plot_top_terms(top, names, title), out.path("top_terms"))
+    category_rows = [category_label(c, "zh") for c in corpus.categories]
     out.write_csv(
         "topic_by_category.csv",
-        [{"category": c, **dict(zip(names, matrix[i].round(4), strict=True))} for i, c in enumerate(categories)],
+        [{"category": c, **dict(zip(names, matrix[i].round(4), strict=True))} for i, c in enumerate(corpus.categories)],
         ["category", *names],
     )
     save_figure(
@@ -247,12 +634,64 @@ def _write_figures(out, model, names, sweep, chosen_k, W, matrix, meta, categori
             matrix,
             category_rows,
             names,
-            "主题 × 政策类别 (mean topic share by hand-coded category)",
+            "无种子NMF：主题 × 政策类别 (unseeded NMF: mean topic share by hand-coded category)",
             colorbar_label="平均占比 (mean share)",
         ),
         out.path("topic_by_category"),
     )
-    by_part = topic_shares(W, [m["part"] for m in meta])
+
+
+def _write_seeded_figures(out, model, names, W, matrix, corpus: TopicCorpus, by_year, by_genre) -> None:
+    top = model.top_terms(10)
+    title = "种子NMF各主题代表词 (seeded NMF: top terms; [category] = seeded topic)"
+    save_figure(plot_top_terms(top, names, title), out.path("seeded_top_terms"))
+    category_rows = [category_label(c, "zh") for c in corpus.categories]
+    out.write_csv(
+        "seeded_topic_by_category.csv",
+        [{"category": c, **dict(zip(names, matrix[i].round(4), strict=True))} for i, c in enumerate(corpus.categories)],
+        ["category", *names],
+    )
+    save_figure(
+        plot_heatmap(
+            matrix,
+            category_rows,
+            names,
+            "种子NMF：主题 × 政策类别 (seeded NMF: mean topic share by hand-coded category)",
+            colorbar_label="平均占比 (mean share)",
+        ),
+        out.path("seeded_topic_by_category"),
+    )
+    by_report = topic_shares(W, corpus.sentence_reports, skip_empty=True)
+    meta = {m["report_id"]: m for m in corpus.sentence_meta}
+    out.write_csv(
+        "topic_shares_by_report.csv",
+        [
+            {
+                "report_id": r,
+                "township": meta[r]["township"],
+                "level": meta[r]["level"],
+                "years": "-".join(str(y) for y in meta[r]["years"]),
+                "genre": meta[r]["genre"],
+                **dict(zip(names, by_report[r].round(4), strict=True)),
+            }
+            for r in by_report
+        ],
+        ["report_id", "township", "level", "years", "genre", *names],
+    )
+    rows = [f"{r[:3]} {meta[r]['township']}" for r in by_report]
+    save_figure(
+        plot_heatmap(
+            np.vstack(list(by_report.values())),
+            rows,
+            names,
+            "种子NMF：各报告主题占比 (seeded NMF: topic share by report)",
+            colorbar_label="占比 (share)",
+            size=(16, 0.22 * len(rows) + 3),
+            cell_format="{:.1f}",
+        ),
+        out.path("topic_by_report"),
+    )
+    by_part = topic_shares(W, [m["part"] for m in corpus.sentence_meta])
     series = {
         "工作总结 (review)": by_part.get("review", np.zeros(len(names))),
         "工作计划 (plan)": by_part.get("plan", np.zeros(len(names))),
@@ -264,7 +703,29 @@ def _write_figures(out, model, names, sweep, chosen_k, W, matrix, meta, categori
     )
     save_figure(
         plot_grouped_bars(
-            series, names, "总结与计划中的主题占比 (topic shares: review vs plan)", "平均占比 (mean share)"
+            series,
+            names,
+            "种子NMF：总结与计划中的主题占比 (seeded NMF: topic shares, review vs plan)",
+            "平均占比 (mean share)",
         ),
         out.path("review_vs_plan"),
     )
+    for grouping, rows in (("year", by_year), ("genre", by_genre)):
+        out.write_csv(f"topic_shares_by_{grouping}.csv", [{**r, "interval": INTERVAL_SHORT} for r in rows])
+        save_figure(share_figure(rows, grouping, names), out.path(f"topic_shares_by_{grouping}"))
+
+
+def share_figure(rows: list[dict], grouping: str, names: list[str]):
+    """Topic shares by year or genre (rows of :func:`grouped_topic_shares`): one panel per topic, 95% intervals."""
+    label = {"year": "年份 year reviewed", "genre": "文种 genre"}.get(grouping, grouping)
+    groups = list(dict.fromkeys(r[grouping] for r in rows))
+    counts = {r[grouping]: r["n_reports"] for r in rows}
+    panels = {
+        name: tuple([r[key] for r in rows if r["topic"] == name] for key in ("mean", "low", "high")) for name in names
+    }
+    title = (
+        f"主题占比（按{label}）: 报告均值, 95% bootstrap区间（按报告重抽样）\n"
+        f"topic share by {grouping}: mean over reports, 95% percentile bootstrap interval over reports"
+    )
+    x_labels = [f"{g}\n(n={counts[g]})" for g in groups]
+    return plot_interval_panels(x_labels, panels, title, "占比 (share)", connect=grouping == "year")
