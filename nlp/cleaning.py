@@ -30,7 +30,10 @@ _FULLWIDTH_ALNUM = {
     **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
 }
 _SPACES = {"\u00a0": " ", "\u3000": " ", "\u2002": " ", "\u2003": " ", "\u2009": " ", "\t": " ", "\ufeff": ""}
-_CHAR_MAP = {**_FULLWIDTH_ALNUM, **_SPACES}
+# Zero-width characters (space, non-joiner, joiner, word joiner) and soft hyphens are invisible copy-paste
+# residue that would split words and hide headings such as "一、\u200d工作总结" from title detection.
+_ZERO_WIDTH = {"\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\u00ad": ""}
+_CHAR_MAP = {**_FULLWIDTH_ALNUM, **_SPACES, **_ZERO_WIDTH}
 # A regex finds the few characters to replace faster than str.translate walks every character.
 _CHAR_RE = re.compile("[" + re.escape("".join(_CHAR_MAP)) + "]")
 
