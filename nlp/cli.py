@@ -35,7 +35,7 @@ class StdoutError(OutputError):
     """Standard output cannot be written (a full disk behind ``> file``): the output is incomplete."""
 
 
-class _Parser(argparse.ArgumentParser):
+class OneLineParser(argparse.ArgumentParser):
     """An argument parser whose errors are one ``error: …`` line with exit code 2, like every other error."""
 
     def error(self, message: str):
@@ -298,7 +298,7 @@ def _add_attention(subparsers) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered."""
-    parser = _Parser(
+    parser = OneLineParser(
         prog="python -m nlp",
         description="Chinese township work-report analysis: corpus summary, sentence classification, "
         "topics and policy attention. Run 'python -m nlp COMMAND --help' for a command's options.",

@@ -183,8 +183,8 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
     --------
     >>> decode_bytes("乡镇工作总结".encode("gbk"))
     ('乡镇工作总结', 'gb18030')
-    >>> decode_bytes("一、概况\n".encode("gbk") + "二、计划".encode("utf-8"))
-    ('一、概况\n二、计划', 'gb18030+utf-8')
+    >>> decode_bytes("一、概况\\n".encode("gbk") + "二、计划".encode("utf-8"))
+    ('一、概况\\n二、计划', 'gb18030+utf-8')
     """
     if not data.strip():
         raise InputError(f"{name}: file is empty")

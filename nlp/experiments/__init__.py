@@ -8,7 +8,6 @@ read the config, open the results folder and call ``run``.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 import time
@@ -128,7 +127,9 @@ def run_experiment(
 
 def script_main(name: str, argv: list[str] | None = None) -> int:
     """Command line of ``experiments/<name>.py``: ``--config``, ``--results``, ``--quiet``."""
-    parser = argparse.ArgumentParser(description=f"Run the {name} experiment and write results/{name}/.")
+    from ..cli import OneLineParser
+
+    parser = OneLineParser(description=f"Run the {name} experiment and write results/{name}/.")
     parser.add_argument("--config", default=str(CONFIG_DIR / f"{name}.toml"), help="TOML config (default: %(default)s)")
     parser.add_argument("--results", default="results", help="results root folder (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -148,7 +149,9 @@ def script_main(name: str, argv: list[str] | None = None) -> int:
 
 def run_all_main(argv: list[str] | None = None) -> int:
     """Command line of ``experiments/run_all.py``: every experiment with its default config."""
-    parser = argparse.ArgumentParser(description="Run every experiment on the shipped seeds into results/.")
+    from ..cli import OneLineParser
+
+    parser = OneLineParser(description="Run every experiment on the shipped seeds into results/.")
     parser.add_argument("--results", default="results", help="results root folder (default: %(default)s)")
     parser.add_argument("--only", nargs="+", choices=EXPERIMENTS, help="run only these experiments")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
