@@ -115,8 +115,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     if args.model not in MODEL_NAMES:
         raise InputError(f"unknown --model {args.model!r}; choose from {', '.join(MODEL_NAMES)}")
+    from .labels import default_labels_path
+
     paths = args.reports or [default_seed_dir()]
-    inputs = [*paths, *([args.labels] if args.labels else [])]
+    inputs = [*paths, args.labels or default_labels_path()]
     for output in model_outputs(args.out):  # the card too: both are one unit, and training takes minutes
         check_output(output, args.force, inputs=inputs)
     reports = load_corpus(paths, progress=args.progress)
@@ -323,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        lead = "\n" if getattr(args, "progress", False) else ""  # after a progress bar cut off mid-line
+        print(f"{lead}error: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # `python -m nlp predict … | head` closed the pipe: not an error worth a traceback.

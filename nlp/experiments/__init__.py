@@ -141,7 +141,9 @@ def script_main(name: str, argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         # the results folder is replaced only at the end: the previous results are intact
-        print(f"error: interrupted; {Path(args.results) / name} keeps its previous results", file=sys.stderr)
+        # a progress bar may have been cut off mid-line: the message gets a line of its own
+        lead = "" if args.quiet else "\n"
+        print(f"{lead}error: interrupted; {Path(args.results) / name} keeps its previous results", file=sys.stderr)
         return 130
     print(f"wrote {Path(args.results) / name}", file=sys.stderr)
     return 0
@@ -167,7 +169,8 @@ def run_all_main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("error: interrupted; the experiment that was running keeps its previous results", file=sys.stderr)
+        lead = "" if args.quiet else "\n"  # after a progress bar cut off mid-line
+        print(f"{lead}error: interrupted; the experiment that was running keeps its previous results", file=sys.stderr)
         return 130
     print(f"all experiments done in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     return 0
