@@ -204,7 +204,7 @@ class TokenCache:
         if data is not None:
             try:
                 return decode_report(data, raw)
-            except (KeyError, TypeError, ValueError):
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError):
                 pass  # an entry of another shape: a miss, overwritten by report()
         return None
 
@@ -229,8 +229,8 @@ class TokenCache:
     def cached_tokens(self, report: Report, tokenizer: JiebaTokenizer) -> dict[str, tuple[str, ...]] | None:
         """The clause → tokens table of ``report`` if cached, else ``None``."""
         stored = self._read(self._tokens_path(report, tokenizer))
-        if stored is None or len(stored.get("blocks", ())) != len(stored.get("tokens", ())):
-            return None
+        if not _is_token_table(stored):
+            return None  # missing, damaged or of another shape: a miss, overwritten by tokens()
         # tokens never contain spaces: one string per clause decodes far faster than nested lists
         pairs = zip(stored["blocks"], stored["tokens"], strict=True)
         return {block: tuple(tokens.split(" ")) if tokens else () for block, tokens in pairs}
@@ -243,6 +243,20 @@ class TokenCache:
             stored = {"blocks": list(table), "tokens": [" ".join(tokens) for tokens in table.values()]}
             self._write(self._tokens_path(report, tokenizer), stored)
         return table
+
+
+def _is_token_table(stored) -> bool:
+    """Whether a token-cache entry has the shape :meth:`TokenCache.tokens` writes."""
+    if not isinstance(stored, dict):
+        return False
+    blocks, tokens = stored.get("blocks"), stored.get("tokens")
+    return (
+        isinstance(blocks, list)
+        and isinstance(tokens, list)
+        and len(blocks) == len(tokens)
+        and all(isinstance(x, str) for x in blocks)
+        and all(isinstance(x, str) for x in tokens)
+    )
 
 
 def _tables(task: tuple) -> list[dict]:

@@ -2,14 +2,19 @@
 
 Each sub-command is a thin layer over the package API; every error a user can
 cause is an :class:`~nlp.errors.NlpError`, printed as one ``error: …`` line
-with exit code 2 and no traceback.
+with exit code 2 and no traceback -- bad options included.  Output paths are
+checked before any work starts (:func:`nlp.fileio.check_output`): never an
+input, never a device, FIFO or a folder we did not write, never an existing
+file without ``--force``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -22,8 +27,8 @@ from .corpus import (
     format_table,
     load_corpus,
 )
-from .errors import InputError, NlpError
-from .fileio import refuse_overwrite
+from .errors import InputError, NlpError, OutputError
+from .fileio import check_output, os_reason
 from .parallel import DEFAULT_BATCH
 
 
@@ -44,16 +49,59 @@ def _print_skipped(skipped: list[tuple[str, str]]) -> None:
         print(f"skipped {path}: {reason}", file=sys.stderr)
 
 
+class StdoutError(OutputError):
+    """Standard output cannot be written (a full disk behind ``> file``): the output is incomplete."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one ``error: …`` line with exit code 2, like every other error."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
+
+
+def positive_int(text: str) -> int:
+    """An ``int`` ≥ 1 for a numeric option (``--jobs 0`` or ``-3`` is refused, not silently the default)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _emit(text: str) -> None:
+    """Write to standard output; a failed write (full disk, closed pipe) is an error, not a truncated success."""
+    try:
+        sys.stdout.write(text)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise StdoutError(f"cannot write to standard output: {os_reason(exc)}") from exc
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise StdoutError(f"cannot write to standard output: {os_reason(exc)}") from exc
+
+
 def _cmd_corpus(args: argparse.Namespace) -> int:
-    reports, skipped = _load_reports(args.paths or [default_seed_dir()], args.progress)
+    paths = args.paths or [default_seed_dir()]
     if args.export:
-        refuse_overwrite(args.export, args.force)
-    print(format_table(corpus_table(reports)))
+        check_output(args.export, args.force, inputs=paths)
+    reports, skipped = _load_reports(paths, args.progress)
+    _emit(format_table(corpus_table(reports)) + "\n")
     if args.sections:
         for report in reports:
-            print(f"\n{report.report_id}  {report.meta.title or ''}")
+            _emit(f"\n{report.report_id}  {report.meta.title or ''}\n")
             for section in report.sections:
-                print(f"  {'  ' * section.level}[{section.part}] {section.title}")
+                _emit(f"  {'  ' * section.level}[{section.part}] {section.title}\n")
+    _flush_stdout()
     if args.export:
         count = export_sentences(reports, args.export)
         print(f"\nwrote {count} sentences to {args.export}", file=sys.stderr)
@@ -82,16 +130,25 @@ def _add_corpus(subparsers) -> None:
 def _cmd_train(args: argparse.Namespace) -> int:
     # scikit-learn and skops load only for the commands that need them: `corpus` and `--help` stay quick
     from .classify import MODEL_NAMES
-    from .persist import card_path, save_classifier
+    from .persist import card_path, model_outputs, save_classifier
     from .training import train_classifier
 
     if args.model not in MODEL_NAMES:
         raise InputError(f"unknown --model {args.model!r}; choose from {', '.join(MODEL_NAMES)}")
-    refuse_overwrite(args.out, args.force)
-    reports, skipped = _load_reports(args.reports or default_report_paths(), args.progress)
-    classifier = train_classifier(
-        reports, args.labels, model=args.model, evaluate=not args.no_eval, progress=args.progress
-    )
+    from .labels import default_label_files
+
+    paths = args.reports or default_report_paths()
+    inputs = [*paths, *(args.labels or default_label_files())]
+    for output in model_outputs(args.out):  # the card too: both are one unit, and training takes minutes
+        check_output(output, args.force, inputs=inputs)
+    reports, skipped = _load_reports(paths, args.progress)
+    try:
+        classifier = train_classifier(
+            reports, args.labels, model=args.model, evaluate=not args.no_eval, progress=args.progress
+        )
+    except ValueError as exc:  # e.g. a held-out fold leaves one category to train on
+        hint = "" if args.no_eval else "; --no-eval skips the held-out-place evaluation"
+        raise InputError(f"cannot train on these reports and labels: {exc}{hint}") from exc
     save_classifier(classifier, args.out, force=args.force)
     metrics = classifier.model_card_["heldout_metrics"]
     summary = f"trained {args.model} on {len(reports)} reports, {classifier.model_card_['n_sentences']} sentences"
@@ -130,7 +187,7 @@ def _add_train(subparsers) -> None:
     parser.add_argument("--out", metavar="MODEL", required=True, help="where to save the model (.skops)")
     parser.add_argument("--model", default="logreg", help="classifier: logreg (default), svm or cnb")
     parser.add_argument("--no-eval", action="store_true", help="skip the held-out-place evaluation")
-    parser.add_argument("--force", action="store_true", help="overwrite an existing model file")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing model file and its card")
     parser.add_argument("--progress", action="store_true", help="show progress bars")
     parser.set_defaults(handler=_cmd_train)
 
@@ -151,7 +208,7 @@ def _load_model(args: argparse.Namespace):
 def _jobs(args: argparse.Namespace, sources: list[str]) -> int:
     from .parallel import default_jobs
 
-    if args.jobs:
+    if args.jobs is not None:
         return args.jobs
     # worker processes take seconds to start: only worth it for more than one batch of files
     return default_jobs() if len(sources) > args.batch_size else 1
@@ -165,25 +222,34 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     fields = LINE_FIELDS if args.one_per_line else REPORT_FIELDS
     writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
     if args.format == "csv":
-        writer.writeheader()
+        _emit(",".join(fields) + "\n")
     jobs = _jobs(args, sources)
     rows = predict_sources(classifier, sources, args.one_per_line, jobs, args.scheduler, args.batch_size, args.progress)
     for row in rows:
         if args.format == "csv":
-            writer.writerow(row)
+            _emit_csv(writer, row)
         else:
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+            _emit(json.dumps(row, ensure_ascii=False) + "\n")
+    _flush_stdout()
     return 0
+
+
+def _emit_csv(writer: csv.DictWriter, row: dict) -> None:
+    try:
+        writer.writerow(row)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise StdoutError(f"cannot write to standard output: {os_reason(exc)}") from exc
 
 
 def _add_scale_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--jobs", type=int, metavar="N", help="worker processes (default: all cores when there are many files)"
+        "--jobs", type=positive_int, metavar="N", help="worker processes (default: all cores when there are many files)"
     )
     parser.add_argument(
         "--batch-size",
-        type=int,
+        type=positive_int,
         default=DEFAULT_BATCH,
         metavar="N",
         help=f"files per task sent to a worker (default {DEFAULT_BATCH})",
@@ -217,26 +283,34 @@ def _cmd_attention(args: argparse.Namespace) -> int:
     from .attention import attention_profiles, markdown_table
     from .labels import load_labels
     from .predict import expand_sources, label_sources
+    from .results import is_results_dir
 
     sources = expand_sources(args.files)
+    if args.out:
+        inputs = [*args.files, args.model, *([args.labels] if args.labels else [])]
+        check_output(args.out, args.force, inputs=inputs, folder=True, is_ours=is_results_dir)
     classifier = _load_model(args)
     hand = load_labels(args.labels) if args.labels else None
-    if args.out:
-        refuse_overwrite(args.out, args.force)
     jobs = _jobs(args, sources)
     labelled = label_sources(classifier, sources, hand, jobs, args.scheduler, args.batch_size, args.progress)
     profiles = attention_profiles(labelled, n_boot=args.n_bootstrap)
-    print(markdown_table(profiles, "all", args.measure), end="")
+    _emit(markdown_table(profiles, "all", args.measure))
+    _flush_stdout()
     if args.out:
-        from .experiments.attention import write_outputs
-        from .results import ResultsDir
-
-        out_dir = Path(args.out)
-        config = {"files": args.files, "model": args.model, "labels": args.labels, "n_bootstrap": args.n_bootstrap}
-        with ResultsDir(out_dir.name, root=out_dir.parent, config=config, data=args.files) as out:
-            out.write_json("metrics.json", write_outputs(out, profiles))
-        print(f"wrote {out_dir}", file=sys.stderr)
+        _write_attention(args, profiles)
     return 0
+
+
+def _write_attention(args: argparse.Namespace, profiles) -> None:
+    from .experiments.attention import write_outputs
+    from .results import ResultsDir
+
+    # resolved: `--out .` has no name of its own, and `--out x/..` must not become `x`
+    out_dir = Path(os.path.realpath(args.out))
+    config = {"files": args.files, "model": args.model, "labels": args.labels, "n_bootstrap": args.n_bootstrap}
+    with ResultsDir(out_dir.name, root=out_dir.parent, config=config, data=args.files) as out:
+        out.write_json("metrics.json", write_outputs(out, profiles))
+    print(f"wrote {args.out}", file=sys.stderr)
 
 
 def _add_attention(subparsers) -> None:
@@ -251,7 +325,7 @@ def _add_attention(subparsers) -> None:
     parser.add_argument("--model", required=True, metavar="MODEL", help="model file written by 'train'")
     parser.add_argument("--labels", metavar="CSV", help="hand-coded labels to use where they cover a sentence")
     parser.add_argument("--measure", choices=("sentence", "character"), default="sentence", help="share of what")
-    parser.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    parser.add_argument("--n-bootstrap", type=positive_int, default=1000, help="bootstrap resamples (default 1000)")
     parser.add_argument("--out", metavar="DIR", help="also write tables and figures into DIR")
     parser.add_argument("--force", action="store_true", help="replace an existing --out folder")
     _add_scale_options(parser)
@@ -260,7 +334,7 @@ def _add_attention(subparsers) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m nlp",
         description="Chinese township work-report analysis: corpus summary, sentence classification, "
         "topics and policy attention. Run 'python -m nlp COMMAND --help' for a command's options.",
@@ -280,12 +354,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except NlpError as exc:
+        if isinstance(exc, StdoutError):
+            _silence_stdout()
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        lead = "\n" if getattr(args, "progress", False) else ""  # after a progress bar cut off mid-line
+        print(f"{lead}error: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # `python -m nlp predict … | head` closed the pipe: not an error worth a traceback.
-        sys.stderr.close()
+        _silence_stdout()
         return 0
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's final flush of a failed stream stays quiet."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 -- replaces the stream for the rest of the process

@@ -31,5 +31,9 @@ class OutputExistsError(NlpError):
     """An output path exists and the user did not ask to overwrite it."""
 
 
+class OutputError(NlpError):
+    """An output cannot be written (disk full, no permission) or its path must not be replaced."""
+
+
 class ConfigError(NlpError):
     """An experiment config or a label file is malformed."""

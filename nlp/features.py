@@ -369,7 +369,7 @@ class EmptySafe(TransformerMixin, BaseEstimator):
             self.vectorizer_.fit(X)
         except ValueError as exc:
             # too few usable documents: nothing survives the stop list, or min_df/max_df cannot both hold
-            if "empty vocabulary" not in str(exc) and "max_df corresponds to" not in str(exc):
+            if not any(m in str(exc) for m in ("empty vocabulary", "max_df corresponds to", "no terms remain")):
                 raise
             self.vectorizer_ = None
         if getattr(self.vectorizer_, "stop_words_", None) is not None:

@@ -14,7 +14,9 @@ experiment reports.
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -28,6 +30,7 @@ from .codebook import load_codebook
 from .corpus import Report, default_seed_dir
 from .errors import ConfigError, InputError
 from .fileio import atomic_write
+from .reading import decode_bytes, read_bounded
 from .records import get_field
 from .resources import resource_path
 from .sentences import HEADING_SEPARATOR
@@ -55,13 +58,17 @@ def load_labels(path: str | Path | Sequence[str | Path] | None = None) -> dict[L
     With several files, a later file's label wins where two files label the
     same sentence (your own coding over the shipped labels).
 
+    The file is read like a report (:func:`nlp.reading.read_bounded` and
+    :func:`nlp.reading.decode_bytes`): UTF-8, UTF-16 or GB18030/GBK, binary
+    files refused.
+
     Raises
     ------
     InputError
-        If the file is missing.
+        If the file is missing, unreadable, binary or undecodable.
     ConfigError
-        If columns are missing, a label is not a codebook category, or the
-        same sentence carries two different labels.
+        If columns are missing, a row is short, a label is not a codebook
+        category, or the same sentence carries two different labels.
     """
     if path is not None and not isinstance(path, str | Path):
         merged: dict[LabelKey, str] = {}
@@ -69,23 +76,35 @@ def load_labels(path: str | Path | Sequence[str | Path] | None = None) -> dict[L
             merged.update(load_labels(one))
         return merged
     path = Path(path) if path else default_labels_path()
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise InputError(f"{path}: label file not found")
+    text, _ = decode_bytes(read_bounded(path), str(path))
     valid = set(load_codebook().ids)
     labels: dict[LabelKey, str] = {}
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
         missing = {"report_id", "label", "text"} - set(reader.fieldnames or ())
         if missing:
-            raise ConfigError(f"{path}: missing columns {sorted(missing)}")
-        for line, row in enumerate(reader, start=2):
-            key, label = (row["report_id"], row["text"]), row["label"].strip()
-            if label not in valid:
-                raise ConfigError(f"{path}:{line}: unknown label {label!r}; valid: {', '.join(sorted(valid))}")
+            raise ConfigError(f"{path}: missing columns {sorted(missing)}; expected {', '.join(LABEL_COLUMNS)}")
+        for row in reader:
+            key, label = _label_row(row, path, reader.line_num, valid)
             if labels.get(key, label) != label:
-                raise ConfigError(f"{path}:{line}: sentence labelled both {labels[key]!r} and {label!r}")
+                raise ConfigError(f"{path}:{reader.line_num}: sentence labelled both {labels[key]!r} and {label!r}")
             labels[key] = label
+    except csv.Error as exc:
+        raise ConfigError(f"{path}:{reader.line_num}: not a readable CSV ({exc})") from exc
     return labels
+
+
+def _label_row(row: dict, path: Path, line: int, valid: set[str]) -> tuple[LabelKey, str]:
+    """The key and label of one CSV row, checked."""
+    # DictReader fills the columns a short row lacks with None
+    if any(row.get(column) is None for column in ("report_id", "label", "text")):
+        raise ConfigError(f"{path}:{line}: row has {sum(v is not None for v in row.values())} fields, too few")
+    label = row["label"].strip()
+    if label not in valid:
+        raise ConfigError(f"{path}:{line}: unknown label {label!r}; valid: {', '.join(sorted(valid))}")
+    return (row["report_id"], row["text"]), label
 
 
 def labels_for(reports: Iterable[Report], labels: dict[LabelKey, str]) -> list[str]:

@@ -57,7 +57,7 @@ def _dask(scheduler: str):
         raise InputError("--scheduler needs Dask: pip install 'nlp[dask]'") from exc
     try:
         client = Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:  # ValueError: not an address at all
         raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from exc
     with client, parallel_config(backend="dask"):
         yield

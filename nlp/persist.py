@@ -12,10 +12,21 @@ schema and refuses any type outside :data:`ALLOWED_TYPES` (this package's
 components and scikit-learn internals that skops does not trust by
 default).  A file with other types is refused with a clear error, and a
 corrupt or foreign file gives a one-line :class:`~nlp.errors.ModelFileError`.
+Before anything is rebuilt, the archive's unpacked size is bounded
+(:data:`MAX_SCHEMA_BYTES`, :data:`MAX_MODEL_BYTES`), so a small file cannot
+make the loader take gigabytes; after, every tokenizer's settings are
+checked, so a model made only of allowed types still cannot point its word
+lists at a file outside the package (``/etc/passwd``).
+
+Model and card are one unit: both are written to temporary files first and
+moved into place together, the model last, and ``--force`` guards both.
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 import zipfile
 from pathlib import Path
 
@@ -23,7 +34,15 @@ import skops.io as sio
 
 from .classify import PolicyClassifier
 from .errors import ModelFileError, UntrustedModelError
-from .fileio import atomic_path, refuse_overwrite, write_text
+from .fileio import atomic_paths, check_output
+from .resources import resource_path
+from .tokenize import DEFAULT_STOPWORDS, DEFAULT_USER_DICT, JiebaTokenizer
+
+#: Largest ``schema.json`` a model may unpack to.  A model trained on the seeds has one of about 1 MB;
+#: one trained on a province's reports, with a vocabulary a hundred times larger, stays far below.
+MAX_SCHEMA_BYTES = 64 * 2**20
+#: Largest total unpacked size of a model archive (arrays included).
+MAX_MODEL_BYTES = 1024 * 2**20
 
 #: Types a model file may contain beyond skops' default trusted set.
 ALLOWED_TYPES = frozenset(
@@ -46,15 +65,35 @@ ALLOWED_TYPES = frozenset(
 
 
 def save_classifier(classifier: PolicyClassifier, path: str | Path, force: bool = False) -> Path:
-    """Write ``classifier`` (and its card) atomically; refuse to overwrite unless ``force``."""
+    """Write ``classifier`` and its card atomically, as one unit; refuse to overwrite either unless ``force``.
+
+    Both files are written to temporary files first and moved into place
+    card first, model last, so a failure (a full disk) leaves neither new
+    file.  Without ``force``, a model or card that appears meanwhile (a
+    concurrent run) is not overwritten: one run wins, the other fails.
+
+    Raises
+    ------
+    OutputExistsError
+        If the model or its card exists (or appears) and ``force`` is false.
+    OutputError
+        If either cannot be written.
+    """
     path = Path(path)
-    refuse_overwrite(path, force)
-    with atomic_path(path) as tmp:
-        sio.dump(classifier, tmp, compression=zipfile.ZIP_DEFLATED)
     card = getattr(classifier, "model_card_", None)
-    if card:
-        write_text(card_path(path), render_card(card))
+    targets = [card_path(path), path] if card else [path]
+    for target in targets:
+        check_output(target, force)
+    with atomic_paths(targets, replace=force) as tmps:
+        if card:
+            tmps[0].write_text(render_card(card), encoding="utf-8")
+        sio.dump(classifier, tmps[-1], compression=zipfile.ZIP_DEFLATED)
     return path
+
+
+def model_outputs(path: str | Path) -> list[Path]:
+    """The files :func:`save_classifier` writes for ``path``: the model and its card."""
+    return [Path(path), card_path(path)]
 
 
 def card_path(model_path: str | Path) -> Path:
@@ -81,8 +120,8 @@ def load_classifier(path: str | Path) -> PolicyClassifier:
     nlp.errors.ModelFileError: no/such/model.skops: model file not found
     """
     path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"{path}: model file not found")
+    _check_model_path(path)
+    _check_unpacked_size(path)
     try:
         untrusted = sio.get_untrusted_types(file=path)
     except Exception as exc:  # zip, JSON and schema errors all mean "not a model file"
@@ -99,7 +138,76 @@ def load_classifier(path: str | Path) -> PolicyClassifier:
         raise ModelFileError(f"{path}: cannot rebuild the model ({type(exc).__name__}: {exc})") from exc
     if not isinstance(model, PolicyClassifier) or not hasattr(model, "pipeline_"):
         raise ModelFileError(f"{path}: holds a {type(model).__name__}, not a trained PolicyClassifier")
+    for tokenizer in _tokenizers(model):
+        _check_tokenizer(tokenizer, path)
     return model
+
+
+def _check_model_path(path: Path) -> None:
+    """A model path must name a readable regular file; say precisely why not."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError as exc:
+        raise ModelFileError(f"{path}: model file not found") from exc
+    except OSError as exc:
+        reason = "a symlink loop" if exc.errno == errno.ELOOP else exc.strerror
+        raise ModelFileError(f"{path}: cannot open the model file ({reason})") from exc
+    if stat.S_ISDIR(mode):
+        raise ModelFileError(f"{path}: is a folder, not a model file")
+    if not stat.S_ISREG(mode):
+        raise ModelFileError(f"{path}: is not a regular file (a device or FIFO?), not a model file")
+
+
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse archives that unpack to more than the limits, from the zip directory alone."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            sizes = {info.filename: info.file_size for info in archive.infolist()}
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        raise ModelFileError(f"{path}: not a readable model file ({type(exc).__name__})") from exc
+    schema = sizes.get("schema.json", 0)
+    if schema > MAX_SCHEMA_BYTES or sum(sizes.values()) > MAX_MODEL_BYTES:
+        raise ModelFileError(
+            f"{path}: unpacks to {sum(sizes.values()) // 2**20} MiB (schema {schema // 2**20} MiB), over the limit "
+            f"of {MAX_MODEL_BYTES // 2**20} MiB (schema {MAX_SCHEMA_BYTES // 2**20} MiB); refusing to load it"
+        )
+
+
+def _tokenizers(obj, seen: set[int] | None = None, depth: int = 0):
+    """Every :class:`JiebaTokenizer` reachable from ``obj`` through attributes, lists and dicts."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen or depth > 50 or isinstance(obj, str | bytes | int | float):
+        return
+    seen.add(id(obj))
+    if isinstance(obj, JiebaTokenizer):
+        yield obj
+        return
+    if isinstance(obj, dict):
+        children = list(obj.values())
+    elif isinstance(obj, list | tuple | set | frozenset):
+        children = list(obj)
+    else:
+        children = list(getattr(obj, "__dict__", {}).values())
+    for child in children:
+        yield from _tokenizers(child, seen, depth + 1)
+
+
+def _check_tokenizer(tokenizer: JiebaTokenizer, path: Path) -> None:
+    """Word lists inside a model must be the package's own: a model file may not name files to open."""
+    for option, default in (("user_dict", DEFAULT_USER_DICT), ("stopwords", DEFAULT_STOPWORDS)):
+        value = getattr(tokenizer, option, None)
+        if isinstance(value, bool) or value is None:
+            continue
+        packaged = os.path.realpath(resource_path(default))
+        if not isinstance(value, str | os.PathLike) or os.path.realpath(value) != packaged:
+            raise ModelFileError(
+                f"{path}: its tokenizer's {option} names {value!r}, not a word list of this package; "
+                "refusing to load it"
+            )
+    try:
+        tokenizer.resolved_settings()
+    except (ValueError, TypeError) as exc:
+        raise ModelFileError(f"{path}: invalid tokenizer settings ({exc})") from exc
 
 
 def render_card(card: dict) -> str:

@@ -17,7 +17,7 @@ from .attention import label_reports
 from .corpus import Report, parse_report, parse_text
 from .errors import InputError
 from .parallel import DEFAULT_BATCH, batches, ordered_map
-from .reading import decode_bytes, list_report_files, read_report
+from .reading import decode_bytes, list_report_files, read_report, read_stdin
 from .records import sentence_records
 
 REPORT_FIELDS = ("source", "index", "text", "heading", "part", "label", "score", "check")
@@ -46,9 +46,7 @@ def expand_sources(sources: Iterable[str]) -> list[str]:
 
 def _read_source(source: str) -> tuple[str, str]:
     if source == STDIN:
-        import sys
-
-        return decode_bytes(sys.stdin.buffer.read(), "<stdin>")[0], "stdin"
+        return decode_bytes(read_stdin(), "<stdin>")[0], "stdin"
     raw = read_report(source)
     return raw.text, raw.report_id
 

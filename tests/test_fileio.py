@@ -1,7 +1,9 @@
+import os
+
 import pytest
 
-from nlp.errors import OutputExistsError
-from nlp.fileio import atomic_write, refuse_overwrite, write_json
+from nlp.errors import OutputError, OutputExistsError
+from nlp.fileio import atomic_paths, atomic_write, check_output, refuse_overwrite, write_json
 
 
 def test_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path):
@@ -39,3 +41,33 @@ def test_durable_writes_sync_and_cache_writes_do_not(tmp_path, monkeypatch):
     assert len(synced) == 1
     assert (tmp_path / "entry.txt").read_text(encoding="utf-8") == "cached"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.txt", "result.txt"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_force_never_replaces_a_device():
+    with pytest.raises(OutputError, match="device, FIFO or socket"):
+        check_output("/dev/null", force=True)
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+
+
+def test_outputs_may_not_overlap_inputs(tmp_path):
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "a.txt").write_text("x", encoding="utf-8")
+    for out, relation in ((reports, "is"), (reports / "out.csv", "lies inside"), (tmp_path, "contains")):
+        with pytest.raises(OutputError, match=f"output {relation} the input"):
+            check_output(out, force=True, inputs=[reports], folder=out != reports / "out.csv")
+    assert check_output(tmp_path / "elsewhere.csv", inputs=[reports]) == tmp_path / "elsewhere.csv"
+
+
+def test_without_replace_a_file_that_appeared_meanwhile_is_kept(tmp_path):
+    card, model = tmp_path / "m.card.md", tmp_path / "m.skops"
+    with (
+        pytest.raises(OutputExistsError, match="created meanwhile"),
+        atomic_paths([card, model], replace=False) as tmps,
+    ):
+        for tmp in tmps:
+            tmp.write_text("new", encoding="utf-8")
+        model.write_text("the other run's", encoding="utf-8")
+    assert model.read_text(encoding="utf-8") == "the other run's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.skops"]  # our card was taken back, no temp files

@@ -1,7 +1,7 @@
 import pytest
 
 from nlp.errors import InputError
-from nlp.reading import decode_bytes, list_report_files, read_report
+from nlp.reading import decode_bytes, list_report_files, read_bounded, read_report
 
 from .helpers import SEED_FILES, SEEDS, seed
 
@@ -63,3 +63,49 @@ def test_folder_lists_txt_reports_sorted():
     files = list_report_files(SEEDS)
     assert files == SEED_FILES
     assert list_report_files(seed("002")) == [seed("002")]
+
+
+TRADITIONAL = "某鄉鎮2021年工作總結\n一、過去一年的工作\n全面推進鄉村振興，鞏固脫貧攻堅成果，加強黨的建設。\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "text", "encoding"),
+    [
+        (REPORT.encode("utf-16-le"), REPORT, "utf-16-le"),
+        (REPORT.encode("utf-16-be"), REPORT, "utf-16-be"),
+        (TRADITIONAL.encode("big5"), TRADITIONAL, "big5"),
+        (
+            "一、概况\n".encode("gbk") + "二、计划\n".encode() + "三、措施".encode("gbk"),
+            "一、概况\n二、计划\n三、措施",
+            "gb18030+utf-8",
+        ),
+        (
+            "一、概况\n".encode() + "二、计划\n".encode("gbk") + "三、措施".encode(),
+            "一、概况\n二、计划\n三、措施",
+            "gb18030+utf-8",
+        ),
+    ],
+)
+def test_encodings_beyond_the_explicit_list_decode_correctly(data, text, encoding):
+    assert decode_bytes(data, "r.txt") == (text, encoding)
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"%PDF-1.4\n1 0 obj\n<< >>\nendobj\n", "PDF"),
+        (b"PK\x03\x04\x14\x00" + b"x" * 50, "ZIP"),
+        (b"{\\rtf1\\ansi x}", "RTF"),
+    ],
+)
+def test_documents_renamed_txt_are_refused_by_content(data, kind):
+    with pytest.raises(InputError, match=kind):
+        decode_bytes(data, "r.txt")
+
+
+def test_hidden_files_are_skipped_and_endless_files_refused(tmp_path):
+    (tmp_path / "a.txt").write_text(REPORT, encoding="utf-8")
+    (tmp_path / "._a.txt").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    assert list_report_files(tmp_path) == [tmp_path / "a.txt"]
+    with pytest.raises(InputError, match="larger than"):
+        read_bounded("/dev/zero", limit=1000)

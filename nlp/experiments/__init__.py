@@ -8,7 +8,6 @@ read the config, open the results folder and call ``run``.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 import time
@@ -17,11 +16,88 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..errors import NlpError
-from ..results import ResultsDir, load_config
+from ..results import ConfigRule, ResultsDir, load_config, validate_config
 
 #: Experiments in the order the main run executes them.
 EXPERIMENTS = ("corpus_stats", "classification", "topics", "attention")
 CONFIG_DIR = Path("experiments") / "configs"
+
+
+def _positive(value) -> bool:
+    return value >= 1
+
+
+def _unit_interval(value) -> bool:
+    return 0 <= value <= 1
+
+
+def _strings(value) -> bool:
+    return all(isinstance(v, str) for v in value)
+
+
+def _ints(value) -> bool:
+    return all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+
+
+def _grids(value) -> bool:
+    return all(isinstance(grid, dict) and all(isinstance(v, list) for v in grid.values()) for grid in value.values())
+
+
+#: What the keys the experiments read must hold: checked before a run starts, so a wrong type is a
+#: one-line error naming the key instead of a traceback minutes later.  Keys not listed are not checked.
+CONFIG_RULES: dict[str, ConfigRule] = {
+    "reports": ((str, list), lambda v: isinstance(v, str) or _strings(v), "a path or a list of paths"),
+    "labels": ((str,), None, "a path"),
+    "cache": ((bool,), None, ""),
+    "seed": ((int,), None, ""),
+    "n_bootstrap": ((int,), _positive, "a positive integer"),
+    "n_jobs": ((int,), _positive, "a positive integer"),
+    "compare_predicted": ((bool,), None, ""),
+    "save_model": ((bool,), None, ""),
+    "default_model": ((str,), lambda v: v in ("logreg", "svm", "cnb"), "one of logreg, svm, cnb"),
+    "seed_candidates": ((list,), _strings, "a list of candidate names"),
+    "external": ((str, list), lambda v: isinstance(v, str) or _strings(v), "a path or a list of paths"),
+    "external_labels": ((str,), None, "a path"),
+    "coder_files": ((list,), _strings, "a list of paths"),
+    "inner_splits": ((int,), lambda v: v >= 2, "an integer of at least 2"),
+    "outer_splits": ((int,), lambda v: v >= 2, "an integer of at least 2"),
+    "ablation_outer_splits": ((int,), lambda v: v >= 2, "an integer of at least 2"),
+    "learning_curve_sizes": ((list,), lambda v: _ints(v) and all(n >= 2 for n in v), "a list of integers >= 2"),
+    "learning_curve_folds": ((int,), lambda v: v >= 2, "an integer of at least 2"),
+    "learning_curve_repeats": ((int,), _positive, "a positive integer"),
+    "seed_grids": ((dict,), _grids, "tables of parameter lists, e.g. [seed_grids.logreg] model__C = [1.0]"),
+    "targets": ((dict,), lambda v: all(isinstance(x, int | float) for x in v.values()), "a table of numbers"),
+    "grids": ((dict,), _grids, "tables of parameter lists, e.g. [grids.logreg] model__C = [1.0]"),
+    "unit": ((str,), lambda v: v in ("sentence", "section", "report"), "sentence, section or report"),
+    "k_min": ((int,), _positive, "a positive integer"),
+    "k_max": ((int,), _positive, "a positive integer"),
+    "select_k_min": ((int,), _positive, "a positive integer"),
+    "min_diversity": ((float,), _unit_interval, "a number from 0 to 1"),
+    "relevance": ((float,), _unit_interval, "a number from 0 to 1"),
+    "min_groups": ((int,), _positive, "a positive integer"),
+    "beta_loss": ((str,), lambda v: v in ("frobenius", "kullback-leibler"), "frobenius or kullback-leibler"),
+    "alpha_W": ((float,), lambda v: v >= 0, "a number >= 0"),
+    "l1_ratio": ((float,), _unit_interval, "a number from 0 to 1"),
+    "npmi_top_n": ((int,), _positive, "a positive integer"),
+    "diversity_top_n": ((int,), _positive, "a positive integer"),
+    "stability_seeds": ((list,), _ints, "a list of integers"),
+}
+
+
+def check_config(config: dict, source: str | Path) -> dict:
+    """Validate an experiment config against :data:`CONFIG_RULES`; return it.
+
+    Raises
+    ------
+    ConfigError
+        If a key holds a value of the wrong type or range (``k_min > k_max`` too).
+    """
+    from ..errors import ConfigError
+
+    validate_config(config, CONFIG_RULES, source)
+    if config.get("k_min", 1) > config.get("k_max", config.get("k_min", 1)):
+        raise ConfigError(f"{source}: k_min = {config['k_min']} is larger than k_max = {config['k_max']}")
+    return config
 
 
 def load_reports(config: dict, progress: bool = False) -> list:
@@ -55,7 +131,7 @@ def run_experiment(
     if name not in EXPERIMENTS:
         raise NlpError(f"unknown experiment {name!r}; choose from {', '.join(EXPERIMENTS)}")
     config_path = Path(config_path) if config_path else CONFIG_DIR / f"{name}.toml"
-    config = load_config(config_path)
+    config = check_config(load_config(config_path), config_path)
     module = importlib.import_module(f"{__name__}.{name}")
     with ResultsDir(name, root=results_root, config=config, config_path=config_path, data=data_inputs(config)) as out:
         return module.run(config, out, progress=progress)
@@ -63,7 +139,9 @@ def run_experiment(
 
 def script_main(name: str, argv: list[str] | None = None) -> int:
     """Command line of ``experiments/<name>.py``: ``--config``, ``--results``, ``--quiet``."""
-    parser = argparse.ArgumentParser(description=f"Run the {name} experiment and write results/{name}/.")
+    from ..cli import OneLineParser
+
+    parser = OneLineParser(description=f"Run the {name} experiment and write results/{name}/.")
     parser.add_argument("--config", default=str(CONFIG_DIR / f"{name}.toml"), help="TOML config (default: %(default)s)")
     parser.add_argument("--results", default="results", help="results root folder (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -73,13 +151,21 @@ def script_main(name: str, argv: list[str] | None = None) -> int:
     except NlpError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:
+        # the results folder is replaced only at the end: the previous results are intact
+        # a progress bar may have been cut off mid-line: the message gets a line of its own
+        lead = "" if args.quiet else "\n"
+        print(f"{lead}error: interrupted; {Path(args.results) / name} keeps its previous results", file=sys.stderr)
+        return 130
     print(f"wrote {Path(args.results) / name}", file=sys.stderr)
     return 0
 
 
 def run_all_main(argv: list[str] | None = None) -> int:
     """Command line of ``experiments/run_all.py``: every experiment with its default config."""
-    parser = argparse.ArgumentParser(description="Run every experiment on the shipped seeds into results/.")
+    from ..cli import OneLineParser
+
+    parser = OneLineParser(description="Run every experiment on the shipped seeds into results/.")
     parser.add_argument("--results", default="results", help="results root folder (default: %(default)s)")
     parser.add_argument("--only", nargs="+", choices=EXPERIMENTS, help="run only these experiments")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -94,5 +180,9 @@ def run_all_main(argv: list[str] | None = None) -> int:
     except NlpError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:
+        lead = "" if args.quiet else "\n"  # after a progress bar cut off mid-line
+        print(f"{lead}error: interrupted; the experiment that was running keeps its previous results", file=sys.stderr)
+        return 130
     print(f"all experiments done in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     return 0
