@@ -232,7 +232,7 @@ def load_corpus(
 
 
 def corpus_table(reports: list[Report]) -> list[dict]:
-    """One summary row per report: township, years, sections, sentences per part."""
+    """One summary row per report: place, level, county, genre, years, sections, sentences per part."""
     rows = []
     for report in reports:
         counts = report.sentence_counts()
@@ -240,6 +240,9 @@ def corpus_table(reports: list[Report]) -> list[dict]:
             {
                 "report_id": report.report_id,
                 "township": report.meta.township or "?",
+                "level": report.meta.level or "?",
+                "county": report.meta.county or "",
+                "genre": report.meta.genre or "?",
                 "years": "-".join(str(y) for y in report.meta.years) or "?",
                 "published": report.meta.published or "",
                 "encoding": report.raw.encoding,

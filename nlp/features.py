@@ -77,6 +77,10 @@ class SentenceField(TransformerMixin, BaseEstimator):
     def transform(self, X) -> list[str]:
         return [str(value) for value in get_fields(X, self.field)]
 
+    def get_feature_names_out(self, input_features=None):
+        """The one "feature" this step passes on: the field it selects (a vectorizer names the terms)."""
+        return np.asarray([self.field], dtype=object)
+
 
 class StructureFeatures(TransformerMixin, BaseEstimator):
     """One-hot report part plus heading and item-lead flags (5 columns).
@@ -186,6 +190,10 @@ class HeadingRuleFeatures(TransformerMixin, BaseEstimator):
         for i, label in enumerate(predicted):
             rows[i, classes.index(label)] = 1.0
         return sparse.csr_matrix(rows)
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self, "labeler_")
+        return np.asarray([f"heading_rule={c}" for c in self.labeler_.classes_], dtype=object)
 
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # as in sklearn's character analyzer

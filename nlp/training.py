@@ -153,7 +153,7 @@ def _card(reports, labels, label_files, model, best, temperature, evaluation) ->
         "genres": dict(sorted(genres.items())),
         "levels": dict(sorted(Counter(r.meta.level or "unknown" for r in reports).items())),
         "years": _year_range(reports),
-        "labels_files": [{"file": p.name, "sha256": file_sha256(p)} for p in label_files],
+        "labels_files": [{"file": p.as_posix(), "sha256": file_sha256(p)} for p in label_files],
         "training_reports": [
             {
                 "report_id": r.report_id,

@@ -27,7 +27,7 @@ def test_corpus_table_lists_every_seed():
     for township in ["李家疃镇", "X镇", "铁石口镇", "荫田镇", "洋沙湖镇"]:
         assert township in result.stdout
     header = result.stdout.splitlines()[0].split()
-    assert header[:3] == ["report_id", "township", "years"]
+    assert header[:6] == ["report_id", "township", "level", "county", "genre", "years"]
     assert {"review", "problems", "plan"} <= set(header)
 
 

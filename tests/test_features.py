@@ -113,3 +113,18 @@ def test_fast_vectorizer_forgets_its_lookups_on_refit_and_new_tokenizer():
     vectorizer.set_params(tokenizer=JiebaTokenizer(min_length=1))  # same vocabulary, other tokens
     expected = TfidfVectorizer.transform(vectorizer, first + second)  # scikit-learn's own path
     assert abs(vectorizer.transform(first + second) - expected).max() < 1e-12
+
+
+def test_every_block_names_its_features_so_coefficients_can_be_read():
+    from nlp.corpus import load_corpus
+    from nlp.features import make_features
+    from nlp.records import sentence_records
+
+    from .helpers import SEEDS
+
+    records = sentence_records(load_corpus(SEEDS))
+    union = make_features().fit(records)
+    names = union.get_feature_names_out()
+    assert len(names) == union.transform(records[:3]).shape[1]
+    assert "heading_rules__heading_rule=epidemic" in set(names)
+    assert any(n.startswith("words__") and n.endswith("疫情防控") for n in names)

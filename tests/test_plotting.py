@@ -2,6 +2,7 @@ import subprocess
 import sys
 import warnings
 
+import numpy as np
 from matplotlib import font_manager
 
 from nlp.codebook import load_codebook
@@ -12,6 +13,7 @@ from nlp.plotting import (
     new_figure,
     plot_confusion,
     plot_heatmap,
+    plot_reliability,
     save_figure,
     use_cjk_font,
 )
@@ -74,3 +76,16 @@ def test_heatmap_annotations_and_diverging_scale(tmp_path):
     assert texts == ["+1.0", "-2.0"]
     image = fig.axes[0].images[0]
     assert image.get_clim() == (-2.0, 2.0)
+
+
+def test_reliability_diagram_draws_the_bins_and_renders_chinese(tmp_path):
+    from nlp.evaluate import reliability_table
+
+    proba = np.array([[0.95, 0.05]] * 10 + [[0.55, 0.45]] * 10)
+    bins = reliability_table(["a"] * 15 + ["b"] * 5, proba, ["a", "b"])
+    fig = plot_reliability(bins, "可靠性图 (reliability)")
+    ax = fig.axes[0]
+    assert len(ax.patches) == 2  # one bar per non-empty bin
+    assert sorted(round(p.get_height(), 2) for p in ax.patches) == [0.5, 1.0]
+    messages = render_with_warnings(fig, tmp_path / "reliability.png")
+    assert not [m for m in messages if "missing from font" in m], messages

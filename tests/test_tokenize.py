@@ -118,3 +118,11 @@ def test_set_backend_reaches_fitted_vectorizers():
     assert {t.backend for t in iter_tokenizers(clf)} == {"rjieba"}
     with pytest.raises(ValueError, match="backend"):
         set_backend(clf, "spacy")
+
+
+def test_the_readme_tokenizer_example_shows_what_the_code_returns():
+    from .helpers import ROOT
+
+    tokens = JiebaTokenizer()("全面落实“两不愁三保障”，覆盖贫困学生X名")
+    assert tokens == ["两不愁三保障", "覆盖", "贫困学生"]
+    assert f"# {tokens}" in (ROOT / "README.md").read_text(encoding="utf-8")

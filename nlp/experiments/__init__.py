@@ -57,7 +57,7 @@ CONFIG_RULES: dict[str, ConfigRule] = {
     "default_model": ((str,), lambda v: v in ("logreg", "svm", "cnb"), "one of logreg, svm, cnb"),
     "seed_candidates": ((list,), _strings, "a list of candidate names"),
     "external": ((str, list), lambda v: isinstance(v, str) or _strings(v), "a path or a list of paths"),
-    "external_labels": ((str,), None, "a path"),
+    "external_labels": ((str, list), lambda v: isinstance(v, str) or _strings(v), "a path or a list of paths"),
     "coder_files": ((list,), _strings, "a list of paths"),
     "inner_splits": ((int,), lambda v: v >= 2, "an integer of at least 2"),
     "outer_splits": ((int,), lambda v: v >= 2, "an integer of at least 2"),

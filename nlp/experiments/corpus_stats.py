@@ -32,7 +32,11 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
             chars[sentence.part] += len(sentence.text)
         tokens = [t for s in report.sentences for t in tokenize(s.text)]
         per_report[report.report_id] = {
-            **{k: row[k] for k in ("township", "years", "published", "top_sections", "sections", "sentences")},
+            **{
+                k: row[k]
+                for k in ("township", "level", "county", "genre", "years", "published", "top_sections", "sections")
+            },
+            "sentences": row["sentences"],
             "sentences_per_part": {p: row[p] for p in PARTS},
             "characters_per_part": {p: chars.get(p, 0) for p in PARTS},
             "tokens": len(tokens),
@@ -60,9 +64,9 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
 
 
 def _parts_figure(rows: list[dict]):
-    fig = new_figure(8, 4.5)
+    fig = new_figure(max(8, 0.28 * len(rows)), 4.5)
     ax = fig.add_subplot()
-    names = [f"{r['township']}\n{r['years']}" for r in rows]
+    names = [f"{r['township']}\n{r['years']}" if len(rows) <= 12 else r["report_id"][:3] for r in rows]
     bottom = np.zeros(len(rows))
     for k, part in enumerate(PARTS):
         values = np.array([r[part] for r in rows], dtype=float)
@@ -71,4 +75,5 @@ def _parts_figure(rows: list[dict]):
     ax.set_ylabel("句子数 (sentences)")
     ax.set_title("各报告句子数，按报告部分 (sentences per report part)")
     ax.legend(fontsize="small")
+    ax.tick_params(axis="x", labelsize=8 if len(rows) <= 12 else 6, rotation=0 if len(rows) <= 12 else 90)
     return fig
