@@ -242,6 +242,11 @@ def _design(formula: str, covariates: dict[str, dict], report_ids: Sequence[str]
     return frame, names, keep
 
 
+def check_formula(formula: str, covariates: dict[str, dict]) -> None:
+    """Raise :class:`~nlp.errors.ConfigError` if ``formula`` names a variable no report has."""
+    _design(formula, covariates, list(covariates))
+
+
 def _fit(y, frame, formula: str, groups):
     import statsmodels.formula.api as smf
 
