@@ -11,6 +11,11 @@ Labels are hand-coded where a label file covers the sentence and predicted
 by a classifier otherwise; every profile records which (``label_source``).
 Reports are processed one at a time, so profiling a large collection keeps
 only per-report counts in memory.
+
+Pass a share estimator (:mod:`nlp.quantify`) to correct predicted labels for
+the classifier's errors and to get intervals that do not collapse at zero;
+without one, shares are counts of labels with a percentile bootstrap over
+sentences, as before.  Every profile names its ``estimator`` and ``interval``.
 """
 
 from __future__ import annotations
@@ -40,7 +45,12 @@ class AttentionProfile:
     sentence_share, character_share : dict
         Category → share (0–1).
     sentence_ci95, character_ci95 : dict
-        Category → (low, high) percentile bootstrap interval.
+        Category → (low, high) 95% interval.
+    estimator, interval : str
+        The share estimator and interval (:mod:`nlp.quantify`); ``count`` and
+        ``bootstrap`` when none was given.
+    draws : ndarray or None
+        Draws of the sentence-share profile (columns in codebook order), when kept.
     """
 
     report_id: str
@@ -54,6 +64,9 @@ class AttentionProfile:
     character_share: dict[str, float] = field(default_factory=dict)
     sentence_ci95: dict[str, tuple[float, float]] = field(default_factory=dict)
     character_ci95: dict[str, tuple[float, float]] = field(default_factory=dict)
+    estimator: str = "count"
+    interval: str = "bootstrap"
+    draws: np.ndarray | None = field(default=None, repr=False)
 
     def rows(self) -> list[dict]:
         """Long-format rows, one per category (for CSV)."""
@@ -64,6 +77,8 @@ class AttentionProfile:
                 "years": self.years,
                 "part": self.part,
                 "label_source": self.label_source,
+                "estimator": self.estimator,
+                "interval": self.interval,
                 "category": c,
                 "sentences": round(self.sentence_share[c] * self.n_sentences),
                 "sentence_share": round(self.sentence_share[c], 4),
@@ -107,8 +122,22 @@ def profile(
     part: str = "all",
     n_boot: int = 1000,
     seed: int = 0,
+    estimator=None,
+    proba: np.ndarray | None = None,
 ) -> AttentionProfile:
-    """The attention profile of one report (``part="all"``) or of its review or plan part."""
+    """The attention profile of one report (``part="all"``) or of its review or plan part.
+
+    Parameters
+    ----------
+    estimator : nlp.quantify.ShareEstimator, optional
+        How shares and intervals are estimated; default: counts of ``labels``
+        with a percentile bootstrap over sentences (``n_boot`` resamples).
+    proba : ndarray of shape (n_sentences, n_categories), optional
+        Calibrated probabilities in codebook order (one-hot for hand-coded
+        sentences), for the ``probability`` estimator.
+    """
+    if estimator is not None:
+        return _estimated_profile(report, labels, sources, part, estimator, proba)
     categories = list(load_codebook().ids)
     index = {c: i for i, c in enumerate(categories)}
     keep = [i for i, s in enumerate(report.sentences) if part == "all" or s.part == part]
@@ -139,42 +168,106 @@ def profile(
     return result
 
 
+def _estimated_profile(report, labels, sources, part, estimator, proba) -> AttentionProfile:
+    categories = list(load_codebook().ids)
+    index = {c: i for i, c in enumerate(categories)}
+    keep = [i for i, s in enumerate(report.sentences) if part == "all" or s.part == part]
+    label_idx = np.array([index[labels[i]] for i in keep], dtype=int)
+    known = np.array([sources[i] == "hand-coded" for i in keep], dtype=bool)
+    lengths = np.array([len(report.sentences[i].text) for i in keep], dtype=float)
+    sub_proba = None if proba is None else np.asarray(proba)[keep]
+    kinds = {sources[i] for i in keep}
+    result = AttentionProfile(
+        report_id=report.report_id,
+        township=report.meta.township or report.report_id,
+        years="-".join(str(y) for y in report.meta.years),
+        part=part,
+        label_source=kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "none"),
+        n_sentences=len(keep),
+        n_characters=int(lengths.sum()),
+        estimator=estimator.name,
+        interval=estimator.interval,
+    )
+    for weights, shares, ci in (
+        (None, result.sentence_share, result.sentence_ci95),
+        (lengths, result.character_share, result.character_ci95),
+    ):
+        estimate = estimator.estimate(label_idx, sub_proba, known, weights)
+        for i, c in enumerate(categories):
+            shares[c] = float(estimate.share[i])
+            ci[c] = (float(estimate.low[i]), float(estimate.high[i]))
+        if weights is None:
+            result.draws = estimate.draws
+    return result
+
+
+def codebook_proba(classifier, records) -> np.ndarray:
+    """``classifier.predict_proba(records)`` with columns in codebook order (absent classes 0)."""
+    categories = list(load_codebook().ids)
+    proba = np.zeros((len(records), len(categories)))
+    if records:
+        columns = [categories.index(str(c)) for c in classifier.classes_]
+        proba[:, columns] = classifier.predict_proba(records)
+    return proba
+
+
 def label_reports(
-    reports: Iterable[Report], classifier=None, hand_labels: dict | None = None
-) -> Iterator[tuple[Report, list[str], list[str]]]:
+    reports: Iterable[Report], classifier=None, hand_labels: dict | None = None, with_proba: bool = False
+) -> Iterator[tuple]:
     """Yield each report with a label and a label source per sentence.
 
     Hand labels (``{(report_id, text): label}``) win where they exist; the
     classifier labels the rest.  Reports stream through one at a time.
+    With ``with_proba`` each item also carries the sentences' probabilities
+    in codebook order (calibrated as the model is; one-hot where hand-coded):
+    ``(report, labels, sources, proba)``.
     """
     hand_labels = hand_labels or {}
+    categories = list(load_codebook().ids)
     for report in reports:
         labels = [hand_labels.get((report.report_id, s.text)) for s in report.sentences]
         missing = [i for i, label in enumerate(labels) if label is None]
         if missing and classifier is None:
             raise ValueError(f"{report.report_id}: {len(missing)} sentences have no label and no classifier was given")
+        proba = np.zeros((len(labels), len(categories)))
         if missing:
             records = sentence_records([report])
-            predicted = classifier.predict([records[i] for i in missing])
+            chosen = [records[i] for i in missing]
+            if with_proba:
+                proba[missing] = codebook_proba(classifier, chosen)
+                predicted = [categories[j] for j in proba[missing].argmax(axis=1)]
+            else:
+                predicted = classifier.predict(chosen)
             for i, label in zip(missing, predicted, strict=True):
                 labels[i] = str(label)
         predicted_at = set(missing)
         sources = ["predicted" if i in predicted_at else "hand-coded" for i in range(len(labels))]
-        yield report, labels, sources
+        if with_proba:
+            for i, label in enumerate(labels):
+                if i not in predicted_at:
+                    proba[i, categories.index(label)] = 1.0
+            yield report, labels, sources, proba
+        else:
+            yield report, labels, sources
 
 
 def attention_profiles(
-    labelled: Iterable[tuple[Report, list[str], list[str]]],
+    labelled: Iterable[tuple],
     parts: Sequence[str] = PROFILE_PARTS,
     n_boot: int = 1000,
     seed: int = 0,
+    estimator=None,
 ) -> list[AttentionProfile]:
-    """Profiles of every report and part, from :func:`label_reports` output."""
+    """Profiles of every report and part, from :func:`label_reports` output (with or without probabilities)."""
     profiles = []
-    for report, labels, sources in labelled:
+    for item in labelled:
+        report, labels, sources = item[:3]
+        proba = item[3] if len(item) > 3 else None
         for part in parts:
             if part == "all" or any(s.part == part for s in report.sentences):
-                profiles.append(profile(report, labels, sources, part, n_boot=n_boot, seed=seed))
+                profiles.append(
+                    profile(report, labels, sources, part, n_boot=n_boot, seed=seed, estimator=estimator, proba=proba)
+                )
     return profiles
 
 
@@ -200,6 +293,17 @@ def shifts(profiles: Sequence[AttentionProfile]) -> list[dict]:
     return rows
 
 
+def caption(profiles: Sequence[AttentionProfile], measure: str = "sentence") -> str:
+    """The sentence under a table or figure: which share, estimator, interval and labels."""
+    from .quantify import ESTIMATOR_NAMES, INTERVAL_NAMES
+
+    source = ", ".join(sorted({p.label_source for p in profiles}))
+    unit = "sentences" if measure == "sentence" else "characters"
+    estimators = ", ".join(ESTIMATOR_NAMES.get(e, e) for e in sorted({p.estimator for p in profiles}))
+    intervals = ", ".join(INTERVAL_NAMES.get(i, i) for i in sorted({p.interval for p in profiles}))
+    return f"Share of {unit} per category, % (95% interval: {intervals}); estimator: {estimators}; labels: {source}."
+
+
 def format_share(share: float, interval: tuple[float, float]) -> str:
     """``0.123, (0.081, 0.169)`` → ``"12.3 (8.1–16.9)"`` (percent with 95% interval)."""
     return f"{100 * share:.1f} ({100 * interval[0]:.1f}–{100 * interval[1]:.1f})"
@@ -219,8 +323,6 @@ def markdown_table(profiles: Sequence[AttentionProfile], part: str = "all", meas
         cis = p.sentence_ci95 if measure == "sentence" else p.character_ci95
         cells = [format_share(shares[c], cis[c]) for c in categories]
         lines.append("| " + " | ".join([p.township, p.years, str(p.n_sentences), *cells]) + " |")
-    source = ", ".join(sorted({p.label_source for p in chosen}))
-    unit = "sentences" if measure == "sentence" else "characters"
     lines.append("")
-    lines.append(f"Share of {unit} per category, % (95% bootstrap interval over sentences); labels: {source}.")
+    lines.append(caption(chosen, measure))
     return "\n".join(lines) + "\n"

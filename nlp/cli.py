@@ -292,8 +292,11 @@ def _cmd_attention(args: argparse.Namespace) -> int:
     classifier = _load_model(args)
     hand = load_labels(args.labels) if args.labels else None
     jobs = _jobs(args, sources)
-    labelled = label_sources(classifier, sources, hand, jobs, args.scheduler, args.batch_size, args.progress)
-    profiles = attention_profiles(labelled, n_boot=args.n_bootstrap)
+    estimator = _share_estimator(args.estimator, args.interval, classifier, args.n_bootstrap)
+    labelled = label_sources(
+        classifier, sources, hand, jobs, args.scheduler, args.batch_size, args.progress, args.estimator != "count"
+    )
+    profiles = attention_profiles(labelled, n_boot=args.n_bootstrap, estimator=estimator)
     _emit(markdown_table(profiles, "all", args.measure))
     _flush_stdout()
     if args.out:
@@ -308,6 +311,7 @@ def _write_attention(args: argparse.Namespace, profiles) -> None:
     # resolved: `--out .` has no name of its own, and `--out x/..` must not become `x`
     out_dir = Path(os.path.realpath(args.out))
     config = {"files": args.files, "model": args.model, "labels": args.labels, "n_bootstrap": args.n_bootstrap}
+    config |= {"estimator": args.estimator, "interval": args.interval}
     with ResultsDir(out_dir.name, root=out_dir.parent, config=config, data=args.files) as out:
         out.write_json("metrics.json", write_outputs(out, profiles))
     print(f"wrote {args.out}", file=sys.stderr)
@@ -325,11 +329,139 @@ def _add_attention(subparsers) -> None:
     parser.add_argument("--model", required=True, metavar="MODEL", help="model file written by 'train'")
     parser.add_argument("--labels", metavar="CSV", help="hand-coded labels to use where they cover a sentence")
     parser.add_argument("--measure", choices=("sentence", "character"), default="sentence", help="share of what")
-    parser.add_argument("--n-bootstrap", type=positive_int, default=1000, help="bootstrap resamples (default 1000)")
+    parser.add_argument("--n-bootstrap", type=positive_int, default=1000, help="draws for the intervals (default 1000)")
+    _add_estimator_options(parser, "count")
     parser.add_argument("--out", metavar="DIR", help="also write tables and figures into DIR")
     parser.add_argument("--force", action="store_true", help="replace an existing --out folder")
     _add_scale_options(parser)
     parser.set_defaults(handler=_cmd_attention)
+
+
+def _add_estimator_options(parser: argparse.ArgumentParser, default: str) -> None:
+    from .quantify import DEFAULT_INTERVAL, ESTIMATORS, INTERVALS
+
+    parser.add_argument(
+        "--estimator",
+        choices=ESTIMATORS,
+        default=default,
+        help=f"share estimator: count (classify and count), probability (mean calibrated probability) or adjusted "
+        f"(corrected with the model card's held-out confusion matrix); default {default}",
+    )
+    parser.add_argument(
+        "--interval",
+        choices=INTERVALS,
+        default=DEFAULT_INTERVAL,
+        help=f"95%% interval: dirichlet (posterior over sentences, with classifier uncertainty), bootstrap "
+        f"(over sentences), wilson or jeffreys (count only); default {DEFAULT_INTERVAL}",
+    )
+
+
+def _share_estimator(
+    name: str, interval: str, classifier, n_draws: int, keep_draws: bool = False, draws_option: str = "--n-bootstrap"
+):
+    """The share estimator a command asked for; one-line errors for what the model or options cannot give."""
+    from .codebook import load_codebook
+    from .quantify import ConfusionMatrix, make_estimator
+
+    categories = list(load_codebook().ids)
+    if interval in ("wilson", "jeffreys") and name != "count":
+        raise InputError(f"--interval {interval} is for --estimator count; use dirichlet or bootstrap")
+    if n_draws < 1:
+        raise InputError(f"{draws_option} must be at least 1")
+    confusion = None
+    if name == "adjusted":
+        confusion = ConfusionMatrix.from_card(getattr(classifier, "model_card_", None), categories)
+        if confusion is None:
+            raise InputError(
+                "--estimator adjusted needs the held-out confusion matrix of the model card; "
+                "retrain the model without --no-eval, or use --estimator probability"
+            )
+    return make_estimator(
+        name,
+        confusion=confusion,
+        n_categories=len(categories),
+        interval=interval,
+        n_draws=n_draws,
+        keep_draws=keep_draws,
+    )
+
+
+def _cmd_panel(args: argparse.Namespace) -> int:
+    from .attention import attention_profiles
+    from .experiments.attention_panel import write_panel_outputs
+    from .labels import load_labels
+    from .panel import check_formula, load_covariates, merge_covariates, report_covariates
+    from .predict import expand_sources, label_sources
+    from .results import ResultsDir
+
+    from .results import is_results_dir
+
+    sources = expand_sources(args.files)
+    inputs = [*args.files, args.model, *([args.labels] if args.labels else []), *([args.covariates] or [])]
+    check_output(args.out, args.force, inputs=[i for i in inputs if i], folder=True, is_ours=is_results_dir)
+    classifier = _load_model(args)
+    hand = load_labels(args.labels) if args.labels else None
+    extra = load_covariates(args.covariates) if args.covariates else None
+    estimator = _share_estimator(args.estimator, args.interval, classifier, args.n_draws, True, "--n-draws")
+    jobs = _jobs(args, sources)
+    labelled = list(
+        label_sources(classifier, sources, hand, jobs, args.scheduler, args.batch_size, args.progress, True)
+    )
+    reports = [item[0] for item in labelled]
+    covariates = merge_covariates(report_covariates(reports), extra)
+    formulas = args.formula or ["year"]
+    for formula in formulas:  # a formula naming no covariate fails before anything is written
+        check_formula(formula, covariates)
+    profiles = attention_profiles(labelled, parts=("all", "review", "problems", "plan"), estimator=estimator)
+    out_dir = Path(os.path.realpath(args.out))
+    config = {"files": args.files, "model": args.model, "labels": args.labels, "covariates": args.covariates}
+    config |= {"estimator": args.estimator, "interval": args.interval, "formula": formulas, "n_draws": args.n_draws}
+    data = [*args.files, *([args.covariates] if args.covariates else [])]
+    with ResultsDir(out_dir.name, root=out_dir.parent, config=config, data=data) as out:
+        metrics = write_panel_outputs(out, profiles, covariates, formulas, min_reports=args.min_reports)
+        out.write_json("metrics.json", metrics)
+    _emit((out_dir / "regression.md").read_text(encoding="utf-8") if metrics["regressions"] else "")
+    _flush_stdout()
+    if not metrics["regressions"] or not metrics["categories"]:
+        print(f"no category has sentences in {args.min_reports} reports: no regression", file=sys.stderr)
+    print(f"wrote {out_dir}", file=sys.stderr)
+    return 0
+
+
+def _add_panel(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "panel",
+        help="attention panel: long shares × covariates, regressions of shares on covariates, figures",
+        description="Label every sentence of each report with MODEL, estimate each report's category shares "
+        "(and of its review, problems and plan parts) with intervals, join covariates read from the reports "
+        "(place, level, county, city, province, year, genre) and from --covariates, and write the long panel "
+        "(panel_long.csv), attention by year, one fractional-logit regression per category with place-clustered "
+        "intervals over share draws (regression.md/.csv) and figures into DIR.",
+    )
+    parser.add_argument("files", nargs="+", metavar="REPORTS", help="report files or folders")
+    parser.add_argument("--model", required=True, metavar="MODEL", help="model file written by 'train'")
+    parser.add_argument("--covariates", metavar="CSV", help="your covariates, one row per report_id")
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder to write")
+    parser.add_argument("--labels", metavar="CSV", help="hand-coded labels to use where they cover a sentence")
+    parser.add_argument(
+        "--formula",
+        action="append",
+        metavar="TERMS",
+        help="right-hand side of a regression, e.g. 'year + C(genre)'; repeat for several (default: year)",
+    )
+    from .quantify import PANEL_ESTIMATOR
+
+    _add_estimator_options(parser, PANEL_ESTIMATOR)
+    parser.add_argument("--n-draws", type=positive_int, default=200, help="share draws per report (default 200)")
+    parser.add_argument(
+        "--min-reports",
+        type=positive_int,
+        default=10,
+        help="a category needs sentences in this many reports (default 10)",
+    )
+    parser.add_argument("--force", action="store_true", help="replace an existing --out folder")
+    _add_scale_options(parser)
+    parser.set_defaults(handler=_cmd_panel)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -345,6 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(subparsers)
     _add_predict(subparsers)
     _add_attention(subparsers)
+    _add_panel(subparsers)
     return parser
 
 

@@ -335,3 +335,38 @@ def plot_interval_panels(
         ax.set_ylabel(ylabel, fontsize=8)
     fig.suptitle(title)
     return fig
+
+
+def plot_effects(
+    effects: dict[str, dict[str, tuple[float, float, float]]], title: str, xlabel: str, ncols: int = 3
+) -> Figure:
+    """Covariate effects with intervals: one panel per term, categories on y, a zero line.
+
+    ``effects[term][category]`` is ``(point, low, high)``, e.g. an average
+    marginal effect in percentage points.
+    """
+    ncols = min(ncols, max(len(effects), 1))
+    nrows = -(-max(len(effects), 1) // ncols)
+    categories = list(dict.fromkeys(c for values in effects.values() for c in values))
+    fig = new_figure(4.2 * ncols + 1.5, 0.42 * len(categories) * nrows + 1.6)
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
+    y = np.arange(len(categories))[::-1]
+    for k, ax in enumerate(axes.flat):
+        if k >= len(effects):
+            ax.set_axis_off()
+            continue
+        term, values = list(effects.items())[k]
+        for j, category in enumerate(categories):
+            if category not in values:
+                continue
+            point, low, high = values[category]
+            color = CATEGORY_COLORS.get(category, SERIES_COLORS[0])
+            xerr = [[max(point - low, 0.0)], [max(high - point, 0.0)]]
+            ax.errorbar(point, y[j], xerr=xerr, fmt="o", capsize=2, color=color)
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_title(term, fontsize=9)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_yticks(y, [category_label(c, "zh") for c in categories], fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    return fig

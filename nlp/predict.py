@@ -106,7 +106,7 @@ def _worker_model(key: str, classifier):
 
 
 class _Task(NamedTuple):
-    """One batch of files for a worker; ``option`` is ``one_per_line`` or the hand labels."""
+    """One batch of files for a worker; ``option`` is ``one_per_line`` or ``(hand labels, with_proba)``."""
 
     key: str
     classifier: object
@@ -154,7 +154,9 @@ def predict_sources(
 
 def _label_batch(task: _Task) -> list[tuple]:
     reports = (_report(source) for source in task.sources)
-    return list(label_reports(reports, _worker_model(task.key, task.classifier), hand_labels=task.option))
+    hand_labels, with_proba = task.option
+    model = _worker_model(task.key, task.classifier)
+    return list(label_reports(reports, model, hand_labels=hand_labels, with_proba=with_proba))
 
 
 def label_sources(
@@ -165,8 +167,9 @@ def label_sources(
     scheduler: str | None = None,
     batch_size: int = DEFAULT_BATCH,
     progress: bool = False,
-) -> Iterator[tuple[Report, list[str], list[str]]]:
-    """``(report, labels, label sources)`` per report, as :func:`nlp.attention.label_reports`, in parallel."""
-    tasks = _tasks(classifier, sources, batch_size, hand_labels)
+    with_proba: bool = False,
+) -> Iterator[tuple]:
+    """``(report, labels, label sources[, proba])`` per report, as :func:`nlp.attention.label_reports`, in parallel."""
+    tasks = _tasks(classifier, sources, batch_size, (hand_labels, with_proba))
     for labelled in _map_batches(_label_batch, tasks, sources, n_jobs, scheduler, progress):
         yield from labelled

@@ -134,6 +134,7 @@ def _card(reports, labels, label_files, model, best, temperature, evaluation) ->
         "ece",
         "review_threshold",
         "review",
+        "confusion",  # held-out confusion counts: the adjusted share estimator (nlp.quantify) corrects with them
     )
     metrics = None
     if evaluation:

@@ -114,3 +114,21 @@ def test_attention_command(tmp_path):
         assert (out / name).is_file(), name
     again = run_cli("attention", "--model", str(model), str(seed("001")), "--out", str(out))
     assert_one_line_error(again, "--force")
+
+
+def test_estimated_profiles_name_their_estimator_and_do_not_collapse_at_zero(report_003):
+    from nlp.quantify import make_estimator
+
+    report, labels = report_003
+    labels = ["economy" if label != "welfare" else label for label in labels]
+    profiles = attention_profiles(
+        [(report, labels, ["predicted"] * len(labels))],
+        parts=("all",),
+        estimator=make_estimator("count", interval="jeffreys"),
+    )
+    p = profiles[0]
+    assert (p.estimator, p.interval) == ("count", "jeffreys")
+    zero = [c for c, share in p.sentence_share.items() if share == 0]
+    assert zero and all(p.sentence_ci95[c][1] > 0 for c in zero)
+    assert "estimator: classify and count" in markdown_table(profiles) and "Jeffreys" in markdown_table(profiles)
+    assert p.rows()[0]["estimator"] == "count"

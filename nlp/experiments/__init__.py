@@ -19,7 +19,7 @@ from ..errors import NlpError
 from ..results import ConfigRule, ResultsDir, load_config, validate_config
 
 #: Experiments in the order the main run executes them.
-EXPERIMENTS = ("corpus_stats", "classification", "topics", "attention")
+EXPERIMENTS = ("corpus_stats", "classification", "topics", "attention", "attention_panel")
 CONFIG_DIR = Path("experiments") / "configs"
 
 
@@ -119,7 +119,7 @@ def load_reports(config: dict, progress: bool = False) -> list:
 
 def data_inputs(config: dict) -> list[str]:
     """Input files named by a config (hashed into the manifest)."""
-    keys = ("reports", "labels", "external", "external_labels", "coder_files")
+    keys = ("reports", "labels", "external", "external_labels", "coder_files", "sources")
     found = [config[key] for key in keys if config.get(key)]
     return [path for item in found for path in (item if isinstance(item, list) else [item])]
 
