@@ -290,6 +290,7 @@ def plot_reliability(bins: Sequence[dict], title: str) -> Figure:
     ax.set_ylabel("正确率 (accuracy)")
     ax.legend(loc="upper left", fontsize=8)
     ax.set_title(title, fontsize=9)
+    return fig
 
 
 def plot_interval_panels(
