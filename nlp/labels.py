@@ -71,6 +71,8 @@ def load_labels(path: str | Path | Sequence[str | Path] | None = None) -> dict[L
     path = Path(path) if path else default_labels_path()
     if not path.is_file():
         raise InputError(f"{path}: label file not found")
+    if _is_coding_sheet(path):
+        return _sheet_labels(path)
     valid = set(load_codebook().ids)
     labels: dict[LabelKey, str] = {}
     with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -79,7 +81,9 @@ def load_labels(path: str | Path | Sequence[str | Path] | None = None) -> dict[L
         if missing:
             raise ConfigError(f"{path}: missing columns {sorted(missing)}")
         for line, row in enumerate(reader, start=2):
-            key, label = (row["report_id"], row["text"]), row["label"].strip()
+            key, label = (row["report_id"], row["text"]), (row["label"] or "").strip()
+            if not label:
+                raise ConfigError(f"{path}:{line}: empty label (code or adjudicate this sentence, or drop the row)")
             if label not in valid:
                 raise ConfigError(f"{path}:{line}: unknown label {label!r}; valid: {', '.join(sorted(valid))}")
             if labels.get(key, label) != label:
@@ -88,8 +92,36 @@ def load_labels(path: str | Path | Sequence[str | Path] | None = None) -> dict[L
     return labels
 
 
-def labels_for(reports: Iterable[Report], labels: dict[LabelKey, str]) -> list[str]:
+def _is_coding_sheet(path: Path) -> bool:
+    """An ``.xlsx`` sheet, or a CSV coding sheet (``#`` lines or ``label_<coder>`` columns and no ``label``)."""
+    if path.suffix.lower() == ".xlsx":
+        return True
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        first = fh.readline()
+    if first.lstrip('"').startswith("#"):
+        return True
+    header = next(csv.reader([first]), [])
+    return "label" not in header and any(h.startswith("label_") for h in header)
+
+
+def _sheet_labels(path: Path) -> dict[LabelKey, str]:
+    """The final codes of a coding sheet (:mod:`nlp.coding`): its ``label`` column, or its only coder's."""
+    from .coding import read_codes
+
+    labels: dict[LabelKey, str] = {}
+    for row, label in read_codes(path).final():
+        key = (row.report_id, row.text)
+        if labels.get(key, label) != label:
+            raise ConfigError(f"{path}:{row.line}: sentence labelled both {labels[key]!r} and {label!r}")
+        labels[key] = label
+    return labels
+
+
+def labels_for(reports: Iterable[Report], labels: dict[LabelKey, str], allow_missing: bool = False) -> list:
     """The label of every sentence of ``reports``, in order.
+
+    With ``allow_missing`` a sentence without a label gets ``None`` (reports
+    of which only a sample was coded) instead of an error.
 
     Raises
     ------
@@ -108,7 +140,7 @@ def labels_for(reports: Iterable[Report], labels: dict[LabelKey, str]) -> list[s
             if label is None:
                 missing.append(f"{report.report_id}#{sentence.index} {sentence.text[:30]}")
             found.append(label)
-    if missing:
+    if missing and not allow_missing:
         raise ConfigError(f"{len(missing)} sentences have no label, first: {missing[0]}")
     return found
 
