@@ -90,7 +90,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     refuse_overwrite(args.out, args.force)
     reports, skipped = _load_reports(args.reports or default_report_paths(), args.progress)
     classifier = train_classifier(
-        reports, args.labels, model=args.model, evaluate=not args.no_eval, progress=args.progress
+        reports,
+        _train_label_files(args),
+        model=args.model,
+        evaluate=not args.no_eval,
+        progress=args.progress,
+        partial=args.partial,
     )
     save_classifier(classifier, args.out, force=args.force)
     metrics = classifier.model_card_["heldout_metrics"]
@@ -124,8 +129,17 @@ def _add_train(subparsers) -> None:
         "--labels",
         metavar="CSV",
         nargs="+",
-        help="label files, merged; a later file wins on a sentence two files label "
-        "(default: seeds/labels.csv and seeds/external/labels.csv)",
+        help="your label files or coding sheets (.csv/.xlsx), merged over the shipped labels "
+        "(seeds/labels.csv, seeds/external/labels.csv); a later file wins on a sentence two files label",
+    )
+    parser.add_argument(
+        "--no-shipped-labels", action="store_true", help="use only the --labels files, not the shipped labels"
+    )
+    parser.add_argument(
+        "--partial",
+        action="store_true",
+        help="train on the labelled sentences only (reports of which you coded a sample); "
+        "default: every sentence must have a label",
     )
     parser.add_argument("--out", metavar="MODEL", required=True, help="where to save the model (.skops)")
     parser.add_argument("--model", default="logreg", help="classifier: logreg (default), svm or cnb")
@@ -133,6 +147,19 @@ def _add_train(subparsers) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite an existing model file")
     parser.add_argument("--progress", action="store_true", help="show progress bars")
     parser.set_defaults(handler=_cmd_train)
+
+
+def _train_label_files(args: argparse.Namespace) -> list[Path] | None:
+    """The shipped label files, then the user's (which win on conflict), each once."""
+    from .labels import default_label_files
+
+    if not args.labels:
+        return None
+    files = [] if args.no_shipped_labels else default_label_files()
+    for path in map(Path, args.labels):
+        if path.resolve() not in {f.resolve() for f in files}:
+            files.append(path)
+    return files
 
 
 def _load_model(args: argparse.Namespace):
@@ -258,6 +285,162 @@ def _add_attention(subparsers) -> None:
     parser.set_defaults(handler=_cmd_attention)
 
 
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from .coding import check_sheet_path, read_codes, write_sheet
+    from .sampling import sample_sentences
+
+    check_sheet_path(args.out, args.force)
+    exclude = {(r.report_id, r.text) for path in args.exclude or () for r in read_codes(path, False).rows}
+    classifier = _load_model(args)
+    reports, skipped = _load_reports(args.reports, args.progress)
+    rows = sample_sentences(
+        reports, classifier, args.n, args.strategy, args.uncertainty, args.max_per_report, exclude, args.seed
+    )
+    about = {
+        "strategy": args.strategy if args.strategy != "uncertainty" else f"uncertainty ({args.uncertainty})",
+        "sentences": len(rows),
+        "reports": len(reports),
+        "model": args.model,
+        "seed": args.seed,
+        "blind": not args.show_predictions,
+    }
+    write_sheet(args.out, rows, args.coders, args.show_predictions, about, force=args.force)
+    drawn = len({r["report_id"] for r in rows})
+    print(
+        f"drew {len(rows)} sentences ({args.strategy}) from {drawn} of {len(reports)} reports into {args.out}; "
+        f"coders: {', '.join(args.coders)}",
+        file=sys.stderr,
+    )
+    _print_skipped(skipped)
+    return 0
+
+
+def _add_sample(subparsers) -> None:
+    from .sampling import STRATEGIES, UNCERTAINTY
+
+    parser = subparsers.add_parser(
+        "sample",
+        help="draw sentences of your reports into a coding sheet (.csv or .xlsx) for hand coding",
+        description="Draw N sentences of REPORTs for hand coding. --strategy stratified (default) is the "
+        "validation sample: proportional to every report and predicted category, each sentence with the same "
+        "chance. --strategy uncertainty picks the sentences the model is least sure of (active learning, for "
+        "training), at most --max-per-report from one report. The sheet has each sentence with its heading and "
+        "neighbours, an empty label column per coder and the codebook's categories; predictions are hidden "
+        "unless --show-predictions.",
+    )
+    parser.add_argument("reports", nargs="+", metavar="REPORT", help="report files or folders")
+    parser.add_argument("--model", required=True, metavar="MODEL", help="model file written by 'train'")
+    parser.add_argument("--n", type=int, required=True, metavar="N", help="sentences to draw")
+    parser.add_argument("--out", required=True, metavar="SHEET", help="coding sheet to write (.csv or .xlsx)")
+    parser.add_argument("--strategy", choices=STRATEGIES, default="stratified", help="how to draw (default stratified)")
+    parser.add_argument("--uncertainty", choices=UNCERTAINTY, default="margin", help="for --strategy uncertainty")
+    parser.add_argument("--max-per-report", type=int, metavar="K", help="uncertainty: at most K per report")
+    parser.add_argument(
+        "--exclude",
+        nargs="+",
+        metavar="CSV",
+        help="sheets or label files already drawn: never draw their sentences again",
+    )
+    parser.add_argument("--coders", nargs="+", default=["a", "b"], metavar="NAME", help="label column per coder")
+    parser.add_argument("--show-predictions", action="store_true", help="add the model's label and score (not blind)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing sheet")
+    parser.add_argument("--progress", action="store_true", help="show a progress bar while reading")
+    parser.add_argument("--backend", choices=("jieba", "rjieba"), help="word segmenter (default: the model's)")
+    parser.set_defaults(handler=_cmd_sample)
+
+
+def _cmd_agreement(args: argparse.Namespace) -> int:
+    from .agreement import agreement, load_coders, markdown, write_agreement
+    from .codebook import load_codebook
+
+    if args.out:
+        refuse_overwrite(args.out, args.force)
+    coders, sentences = load_coders(args.files)
+    categories = list(load_codebook().ids)
+    result = agreement(coders, categories)
+    print(markdown(result, load_codebook().label_names("both")), end="")
+    if args.out:
+        from .results import ResultsDir
+
+        out_dir = Path(args.out)
+        config = {"files": args.files}
+        with ResultsDir(out_dir.name, root=out_dir.parent, config=config, data=args.files) as out:
+            write_agreement(out, result, coders, sentences, categories)
+        print(
+            f"wrote {out_dir}: {len(result['disagreements'])} disagreements to adjudicate in "
+            f"{out_dir / 'disagreements.csv'} (fill the empty labels of {out_dir / 'coded.csv'})",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _add_agreement(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "agreement",
+        help="inter-coder agreement: Cohen's kappa, Krippendorff's alpha, per category, disagreements",
+        description="Agreement of two or more coders: one file per coder (a label file, or a coding sheet with "
+        "its label_<coder> column filled), or a sheet with several label_<coder> columns. Prints Cohen's kappa "
+        "per pair, Krippendorff's alpha (nominal, missing codes allowed) and per-category agreement; --out DIR "
+        "also writes the coder-by-coder confusion matrices, disagreements.csv for adjudication and coded.csv.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="coders' label files or coding sheets")
+    parser.add_argument("--out", metavar="DIR", help="also write tables, figures and the disagreements into DIR")
+    parser.add_argument("--force", action="store_true", help="replace an existing --out folder")
+    parser.set_defaults(handler=_cmd_agreement)
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .coding import read_codes
+    from .validate import evaluate_coded, markdown_report
+
+    if args.out:
+        refuse_overwrite(args.out, args.force)
+    sheet = read_codes(args.labels)
+    classifier = _load_model(args)
+    reports, skipped = _load_reports(args.reports, args.progress)
+    summary = evaluate_coded(classifier, reports, sheet, n_boot=args.n_bootstrap, seed=args.seed)
+    print(markdown_report(summary, args.model, args.labels), end="")
+    if summary["seen_in_training"]:
+        print(
+            f"warning: {summary['n_seen_in_training']} coded sentences come from reports the model was trained on; "
+            "those figures are not held-out",
+            file=sys.stderr,
+        )
+    if args.out:
+        from .results import ResultsDir
+        from .validate import write_evaluation
+
+        out_dir = Path(args.out)
+        config = {"model": args.model, "labels": args.labels, "reports": args.reports, "n_bootstrap": args.n_bootstrap}
+        with ResultsDir(out_dir.name, root=out_dir.parent, config=config, data=[args.labels, *args.reports]) as out:
+            write_evaluation(out, summary, args.model, args.labels)
+        print(f"wrote {out_dir}", file=sys.stderr)
+    _print_skipped(skipped)
+    return 0
+
+
+def _add_evaluate(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="score a model against hand-coded sentences of your reports (macro-F1, per class, ECE, intervals)",
+        description="Label the coded sentences of REPORTs with MODEL and compare with the codes in --labels "
+        "(a label file, adjudicated coded.csv, or a sheet with one coder): macro-F1, accuracy, per-class F1, "
+        "confusion matrix, expected calibration error, with 95%% bootstrap intervals over sentences and over "
+        "reports. Prints a Markdown report; --out DIR also writes CSV tables and figures.",
+    )
+    parser.add_argument("reports", nargs="+", metavar="REPORT", help="the report files or folders that were coded")
+    parser.add_argument("--model", required=True, metavar="MODEL", help="model file written by 'train'")
+    parser.add_argument("--labels", required=True, metavar="CODED", help="coded sentences (.csv or .xlsx)")
+    parser.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--out", metavar="DIR", help="also write metrics, tables and figures into DIR")
+    parser.add_argument("--force", action="store_true", help="replace an existing --out folder")
+    parser.add_argument("--progress", action="store_true", help="show a progress bar while reading")
+    parser.add_argument("--backend", choices=("jieba", "rjieba"), help="word segmenter (default: the model's)")
+    parser.set_defaults(handler=_cmd_evaluate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered."""
     parser = argparse.ArgumentParser(
@@ -271,6 +454,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(subparsers)
     _add_predict(subparsers)
     _add_attention(subparsers)
+    _add_sample(subparsers)
+    _add_agreement(subparsers)
+    _add_evaluate(subparsers)
     return parser
 
 
