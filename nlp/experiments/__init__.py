@@ -20,7 +20,7 @@ from ..errors import NlpError
 from ..results import ResultsDir, load_config
 
 #: Experiments in the order the main run executes them.
-EXPERIMENTS = ("corpus_stats", "classification", "topics", "attention")
+EXPERIMENTS = ("corpus_stats", "classification", "topics", "attention", "active_learning")
 CONFIG_DIR = Path("experiments") / "configs"
 
 
