@@ -353,12 +353,16 @@ def _add_sample(subparsers) -> None:
 def _cmd_agreement(args: argparse.Namespace) -> int:
     from .agreement import agreement, load_coders, markdown, write_agreement
     from .codebook import load_codebook
+    from .errors import ConfigError
 
     if args.out:
         refuse_overwrite(args.out, args.force)
     coders, sentences = load_coders(args.files)
     categories = list(load_codebook().ids)
-    result = agreement(coders, categories)
+    try:
+        result = agreement(coders, categories)
+    except ConfigError as exc:
+        raise ConfigError(f"{', '.join(args.files)}: {exc}") from exc
     print(markdown(result, load_codebook().label_names("both")), end="")
     if args.out:
         from .results import ResultsDir

@@ -13,8 +13,8 @@ from .helpers import ROOT
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def test_the_four_notebooks_exist():
-    assert [p.stem for p in NOTEBOOKS] == ["01_corpus_tour", "02_classifier", "03_topics", "04_attention"]
+def test_the_five_notebooks_exist():
+    assert [p.stem for p in NOTEBOOKS] == ["01_corpus_tour", "02_classifier", "03_topics", "04_attention", "05_adapt"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
