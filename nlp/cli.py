@@ -138,13 +138,19 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .labels import default_label_files
 
     paths = args.reports or default_report_paths()
-    inputs = [*paths, *(args.labels or default_label_files())]
+    label_files = _train_label_files(args)
+    inputs = [*paths, *(label_files or default_label_files())]
     for output in model_outputs(args.out):  # the card too: both are one unit, and training takes minutes
         check_output(output, args.force, inputs=inputs)
     reports, skipped = _load_reports(paths, args.progress)
     try:
         classifier = train_classifier(
-            reports, args.labels, model=args.model, evaluate=not args.no_eval, progress=args.progress
+            reports,
+            label_files,
+            model=args.model,
+            evaluate=not args.no_eval,
+            progress=args.progress,
+            partial=args.partial,
         )
     except ValueError as exc:  # e.g. a held-out fold leaves one category to train on
         hint = "" if args.no_eval else "; --no-eval skips the held-out-place evaluation"
@@ -181,8 +187,17 @@ def _add_train(subparsers) -> None:
         "--labels",
         metavar="CSV",
         nargs="+",
-        help="label files, merged; a later file wins on a sentence two files label "
-        "(default: seeds/labels.csv and seeds/external/labels.csv)",
+        help="your label files or coding sheets (.csv/.xlsx), merged over the shipped labels "
+        "(seeds/labels.csv, seeds/external/labels.csv); a later file wins on a sentence two files label",
+    )
+    parser.add_argument(
+        "--no-shipped-labels", action="store_true", help="use only the --labels files, not the shipped labels"
+    )
+    parser.add_argument(
+        "--partial",
+        action="store_true",
+        help="train on the labelled sentences only (reports of which you coded a sample); "
+        "default: every sentence must have a label",
     )
     parser.add_argument("--out", metavar="MODEL", required=True, help="where to save the model (.skops)")
     parser.add_argument("--model", default="logreg", help="classifier: logreg (default), svm or cnb")
@@ -190,6 +205,19 @@ def _add_train(subparsers) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite an existing model file and its card")
     parser.add_argument("--progress", action="store_true", help="show progress bars")
     parser.set_defaults(handler=_cmd_train)
+
+
+def _train_label_files(args: argparse.Namespace) -> list[Path] | None:
+    """The shipped label files, then the user's (which win on conflict), each once."""
+    from .labels import default_label_files
+
+    if not args.labels:
+        return None
+    files = [] if args.no_shipped_labels else default_label_files()
+    for path in map(Path, args.labels):
+        if path.resolve() not in {f.resolve() for f in files}:
+            files.append(path)
+    return files
 
 
 def _load_model(args: argparse.Namespace):
@@ -283,12 +311,10 @@ def _cmd_attention(args: argparse.Namespace) -> int:
     from .attention import attention_profiles, markdown_table
     from .labels import load_labels
     from .predict import expand_sources, label_sources
-    from .results import is_results_dir
 
     sources = expand_sources(args.files)
     if args.out:
-        inputs = [*args.files, args.model, *([args.labels] if args.labels else [])]
-        check_output(args.out, args.force, inputs=inputs, folder=True, is_ours=is_results_dir)
+        _check_out_folder(args.out, args.force, [*args.files, args.model, args.labels])
     classifier = _load_model(args)
     hand = load_labels(args.labels) if args.labels else None
     jobs = _jobs(args, sources)
@@ -304,15 +330,27 @@ def _cmd_attention(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_attention(args: argparse.Namespace, profiles) -> None:
-    from .experiments.attention import write_outputs
+def _check_out_folder(out: str, force: bool, inputs: list) -> None:
+    """An ``--out`` folder may be new, or (with ``--force``) a results folder we wrote; never an input."""
+    from .results import is_results_dir
+
+    check_output(out, force, inputs=[i for i in inputs if i], folder=True, is_ours=is_results_dir)
+
+
+def _results_folder(out: str, config: dict, data: list):
+    """The :class:`~nlp.results.ResultsDir` of an ``--out`` folder, resolved (``--out .`` has no name)."""
     from .results import ResultsDir
 
-    # resolved: `--out .` has no name of its own, and `--out x/..` must not become `x`
-    out_dir = Path(os.path.realpath(args.out))
+    out_dir = Path(os.path.realpath(out))
+    return ResultsDir(out_dir.name, root=out_dir.parent, config=config, data=data)
+
+
+def _write_attention(args: argparse.Namespace, profiles) -> None:
+    from .experiments.attention import write_outputs
+
     config = {"files": args.files, "model": args.model, "labels": args.labels, "n_bootstrap": args.n_bootstrap}
     config |= {"estimator": args.estimator, "interval": args.interval}
-    with ResultsDir(out_dir.name, root=out_dir.parent, config=config, data=args.files) as out:
+    with _results_folder(args.out, config, args.files) as out:
         out.write_json("metrics.json", write_outputs(out, profiles))
     print(f"wrote {args.out}", file=sys.stderr)
 
@@ -392,13 +430,9 @@ def _cmd_panel(args: argparse.Namespace) -> int:
     from .labels import load_labels
     from .panel import check_formula, load_covariates, merge_covariates, report_covariates
     from .predict import expand_sources, label_sources
-    from .results import ResultsDir
-
-    from .results import is_results_dir
 
     sources = expand_sources(args.files)
-    inputs = [*args.files, args.model, *([args.labels] if args.labels else []), *([args.covariates] or [])]
-    check_output(args.out, args.force, inputs=[i for i in inputs if i], folder=True, is_ours=is_results_dir)
+    _check_out_folder(args.out, args.force, [*args.files, args.model, args.labels, args.covariates])
     classifier = _load_model(args)
     hand = load_labels(args.labels) if args.labels else None
     extra = load_covariates(args.covariates) if args.covariates else None
@@ -417,7 +451,7 @@ def _cmd_panel(args: argparse.Namespace) -> int:
     config = {"files": args.files, "model": args.model, "labels": args.labels, "covariates": args.covariates}
     config |= {"estimator": args.estimator, "interval": args.interval, "formula": formulas, "n_draws": args.n_draws}
     data = [*args.files, *([args.covariates] if args.covariates else [])]
-    with ResultsDir(out_dir.name, root=out_dir.parent, config=config, data=data) as out:
+    with _results_folder(args.out, config, data) as out:
         metrics = write_panel_outputs(out, profiles, covariates, formulas, min_reports=args.min_reports)
         out.write_json("metrics.json", metrics)
     _emit((out_dir / "regression.md").read_text(encoding="utf-8") if metrics["regressions"] else "")
@@ -464,6 +498,163 @@ def _add_panel(subparsers) -> None:
     parser.set_defaults(handler=_cmd_panel)
 
 
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from .coding import check_sheet_path, read_codes, write_sheet
+    from .sampling import sample_sentences
+
+    check_sheet_path(args.out, args.force)
+    exclude = {(r.report_id, r.text) for path in args.exclude or () for r in read_codes(path, False).rows}
+    classifier = _load_model(args)
+    reports, skipped = _load_reports(args.reports, args.progress)
+    rows = sample_sentences(
+        reports, classifier, args.n, args.strategy, args.uncertainty, args.max_per_report, exclude, args.seed
+    )
+    about = {
+        "strategy": args.strategy if args.strategy != "uncertainty" else f"uncertainty ({args.uncertainty})",
+        "sentences": len(rows),
+        "reports": len(reports),
+        "model": args.model,
+        "seed": args.seed,
+        "blind": not args.show_predictions,
+    }
+    write_sheet(args.out, rows, args.coders, args.show_predictions, about, force=args.force)
+    drawn = len({r["report_id"] for r in rows})
+    print(
+        f"drew {len(rows)} sentences ({args.strategy}) from {drawn} of {len(reports)} reports into {args.out}; "
+        f"coders: {', '.join(args.coders)}",
+        file=sys.stderr,
+    )
+    _print_skipped(skipped)
+    return 0
+
+
+def _add_sample(subparsers) -> None:
+    from .sampling import STRATEGIES, UNCERTAINTY
+
+    parser = subparsers.add_parser(
+        "sample",
+        help="draw sentences of your reports into a coding sheet (.csv or .xlsx) for hand coding",
+        description="Draw N sentences of REPORTs for hand coding. --strategy stratified (default) is the "
+        "validation sample: proportional to every report and predicted category, each sentence with the same "
+        "chance. --strategy uncertainty picks the sentences the model is least sure of (active learning, for "
+        "training), at most --max-per-report from one report. The sheet has each sentence with its heading and "
+        "neighbours, an empty label column per coder and the codebook's categories; predictions are hidden "
+        "unless --show-predictions.",
+    )
+    parser.add_argument("reports", nargs="+", metavar="REPORT", help="report files or folders")
+    parser.add_argument("--model", required=True, metavar="MODEL", help="model file written by 'train'")
+    parser.add_argument("--n", type=int, required=True, metavar="N", help="sentences to draw")
+    parser.add_argument("--out", required=True, metavar="SHEET", help="coding sheet to write (.csv or .xlsx)")
+    parser.add_argument("--strategy", choices=STRATEGIES, default="stratified", help="how to draw (default stratified)")
+    parser.add_argument("--uncertainty", choices=UNCERTAINTY, default="margin", help="for --strategy uncertainty")
+    parser.add_argument("--max-per-report", type=int, metavar="K", help="uncertainty: at most K per report")
+    parser.add_argument(
+        "--exclude",
+        nargs="+",
+        metavar="CSV",
+        help="sheets or label files already drawn: never draw their sentences again",
+    )
+    parser.add_argument("--coders", nargs="+", default=["a", "b"], metavar="NAME", help="label column per coder")
+    parser.add_argument("--show-predictions", action="store_true", help="add the model's label and score (not blind)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing sheet")
+    parser.add_argument("--progress", action="store_true", help="show a progress bar while reading")
+    parser.add_argument("--backend", choices=("jieba", "rjieba"), help="word segmenter (default: the model's)")
+    parser.set_defaults(handler=_cmd_sample)
+
+
+def _cmd_agreement(args: argparse.Namespace) -> int:
+    from .agreement import agreement, load_coders, markdown, write_agreement
+    from .codebook import load_codebook
+    from .errors import ConfigError
+
+    if args.out:
+        _check_out_folder(args.out, args.force, args.files)
+    coders, sentences = load_coders(args.files)
+    categories = list(load_codebook().ids)
+    try:
+        result = agreement(coders, categories)
+    except ConfigError as exc:
+        raise ConfigError(f"{', '.join(args.files)}: {exc}") from exc
+    _emit(markdown(result, load_codebook().label_names("both")))
+    _flush_stdout()
+    if args.out:
+        out_dir = Path(args.out)
+        with _results_folder(args.out, {"files": args.files}, args.files) as out:
+            write_agreement(out, result, coders, sentences, categories)
+        print(
+            f"wrote {out_dir}: {len(result['disagreements'])} disagreements to adjudicate in "
+            f"{out_dir / 'disagreements.csv'} (fill the empty labels of {out_dir / 'coded.csv'})",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _add_agreement(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "agreement",
+        help="inter-coder agreement: Cohen's kappa, Krippendorff's alpha, per category, disagreements",
+        description="Agreement of two or more coders: one file per coder (a label file, or a coding sheet with "
+        "its label_<coder> column filled), or a sheet with several label_<coder> columns. Prints Cohen's kappa "
+        "per pair, Krippendorff's alpha (nominal, missing codes allowed) and per-category agreement; --out DIR "
+        "also writes the coder-by-coder confusion matrices, disagreements.csv for adjudication and coded.csv.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="coders' label files or coding sheets")
+    parser.add_argument("--out", metavar="DIR", help="also write tables, figures and the disagreements into DIR")
+    parser.add_argument("--force", action="store_true", help="replace an existing --out folder")
+    parser.set_defaults(handler=_cmd_agreement)
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .coding import read_codes
+    from .validate import evaluate_coded, markdown_report
+
+    if args.out:
+        _check_out_folder(args.out, args.force, [args.labels, args.model, *args.reports])
+    sheet = read_codes(args.labels)
+    classifier = _load_model(args)
+    reports, skipped = _load_reports(args.reports, args.progress)
+    summary = evaluate_coded(classifier, reports, sheet, n_boot=args.n_bootstrap, seed=args.seed)
+    _emit(markdown_report(summary, args.model, args.labels))
+    _flush_stdout()
+    if summary["seen_in_training"]:
+        print(
+            f"warning: {summary['n_seen_in_training']} coded sentences come from reports the model was trained on; "
+            "those figures are not held-out",
+            file=sys.stderr,
+        )
+    if args.out:
+        from .validate import write_evaluation
+
+        config = {"model": args.model, "labels": args.labels, "reports": args.reports, "n_bootstrap": args.n_bootstrap}
+        with _results_folder(args.out, config, [args.labels, *args.reports]) as out:
+            write_evaluation(out, summary, args.model, args.labels)
+        print(f"wrote {args.out}", file=sys.stderr)
+    _print_skipped(skipped)
+    return 0
+
+
+def _add_evaluate(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="score a model against hand-coded sentences of your reports (macro-F1, per class, ECE, intervals)",
+        description="Label the coded sentences of REPORTs with MODEL and compare with the codes in --labels "
+        "(a label file, adjudicated coded.csv, or a sheet with one coder): macro-F1, accuracy, per-class F1, "
+        "confusion matrix, expected calibration error, with 95%% bootstrap intervals over sentences and over "
+        "reports. Prints a Markdown report; --out DIR also writes CSV tables and figures.",
+    )
+    parser.add_argument("reports", nargs="+", metavar="REPORT", help="the report files or folders that were coded")
+    parser.add_argument("--model", required=True, metavar="MODEL", help="model file written by 'train'")
+    parser.add_argument("--labels", required=True, metavar="CODED", help="coded sentences (.csv or .xlsx)")
+    parser.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--out", metavar="DIR", help="also write metrics, tables and figures into DIR")
+    parser.add_argument("--force", action="store_true", help="replace an existing --out folder")
+    parser.add_argument("--progress", action="store_true", help="show a progress bar while reading")
+    parser.add_argument("--backend", choices=("jieba", "rjieba"), help="word segmenter (default: the model's)")
+    parser.set_defaults(handler=_cmd_evaluate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered."""
     parser = OneLineParser(
@@ -478,6 +669,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_predict(subparsers)
     _add_attention(subparsers)
     _add_panel(subparsers)
+    _add_sample(subparsers)
+    _add_agreement(subparsers)
+    _add_evaluate(subparsers)
     return parser
 
 

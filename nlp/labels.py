@@ -78,7 +78,11 @@ def load_labels(path: str | Path | Sequence[str | Path] | None = None) -> dict[L
     path = Path(path) if path else default_labels_path()
     if not os.path.lexists(path):
         raise InputError(f"{path}: label file not found")
+    if path.suffix.lower() == ".xlsx":
+        return _sheet_labels(path)
     text, _ = decode_bytes(read_bounded(path), str(path))
+    if _is_coding_sheet(text):
+        return _sheet_labels(path)
     valid = set(load_codebook().ids)
     labels: dict[LabelKey, str] = {}
     reader = csv.DictReader(io.StringIO(text, newline=""))
@@ -102,13 +106,40 @@ def _label_row(row: dict, path: Path, line: int, valid: set[str]) -> tuple[Label
     if any(row.get(column) is None for column in ("report_id", "label", "text")):
         raise ConfigError(f"{path}:{line}: row has {sum(v is not None for v in row.values())} fields, too few")
     label = row["label"].strip()
+    if not label:
+        raise ConfigError(f"{path}:{line}: empty label (code or adjudicate this sentence, or drop the row)")
     if label not in valid:
         raise ConfigError(f"{path}:{line}: unknown label {label!r}; valid: {', '.join(sorted(valid))}")
     return (row["report_id"], row["text"]), label
 
 
-def labels_for(reports: Iterable[Report], labels: dict[LabelKey, str]) -> list[str]:
+def _is_coding_sheet(text: str) -> bool:
+    """A CSV coding sheet (``#`` lines or ``label_<coder>`` columns and no ``label``), from its decoded text."""
+    first = text.split("\n", 1)[0]
+    if first.lstrip('"').startswith("#"):
+        return True
+    header = next(csv.reader([first]), [])
+    return "label" not in header and any(h.startswith("label_") for h in header)
+
+
+def _sheet_labels(path: Path) -> dict[LabelKey, str]:
+    """The final codes of a coding sheet (:mod:`nlp.coding`): its ``label`` column, or its only coder's."""
+    from .coding import read_codes
+
+    labels: dict[LabelKey, str] = {}
+    for row, label in read_codes(path).final():
+        key = (row.report_id, row.text)
+        if labels.get(key, label) != label:
+            raise ConfigError(f"{path}:{row.line}: sentence labelled both {labels[key]!r} and {label!r}")
+        labels[key] = label
+    return labels
+
+
+def labels_for(reports: Iterable[Report], labels: dict[LabelKey, str], allow_missing: bool = False) -> list:
     """The label of every sentence of ``reports``, in order.
+
+    With ``allow_missing`` a sentence without a label gets ``None`` (reports
+    of which only a sample was coded) instead of an error.
 
     Raises
     ------
@@ -127,7 +158,7 @@ def labels_for(reports: Iterable[Report], labels: dict[LabelKey, str]) -> list[s
             if label is None:
                 missing.append(f"{report.report_id}#{sentence.index} {sentence.text[:30]}")
             found.append(label)
-    if missing:
+    if missing and not allow_missing:
         raise ConfigError(f"{len(missing)} sentences have no label, first: {missing[0]}")
     return found
 

@@ -22,6 +22,7 @@ from . import __version__
 from .classify import PolicyClassifier, make_model
 from .codebook import load_codebook
 from .corpus import Report
+from .errors import ConfigError
 from .evaluate import (
     accuracy_above,
     grouped_evaluation,
@@ -61,6 +62,7 @@ def train_classifier(
     eval_splits: int | None = 10,
     n_jobs: int | None = None,
     evaluation: dict | None = None,
+    partial: bool = False,
 ) -> PolicyClassifier:
     """Fit a calibrated classifier on every sentence of ``reports`` and attach a model card.
 
@@ -76,16 +78,40 @@ def train_classifier(
     evaluation : dict, optional
         A held-out-place evaluation already computed (by the classification
         experiment) to record instead of evaluating again.
+    partial : bool
+        Train on the labelled sentences only, so a report of which a sample
+        was hand-coded can be given whole (its other sentences still give
+        the coded ones their context).  By default every sentence must have
+        a label.
 
     Raises
     ------
     ConfigError
-        If a sentence of ``reports`` has no label in the label files.
+        If a sentence of ``reports`` has no label in the label files (or, with
+        ``partial``, if none has).
+
+    Examples
+    --------
+    The model card records where each training label came from:
+
+    >>> from nlp.corpus import load_corpus, default_seed_dir
+    >>> clf = train_classifier(load_corpus(default_seed_dir() / "003_788a321da40b58ee.txt"), evaluate=False)
+    >>> [(f["file"], f["role"], f["sentences"]) for f in clf.model_card_["labels_files"]]
+    [('labels.csv', 'shipped', 92), ('labels.csv', 'shipped', 0)]
     """
     label_files = _label_files(labels_path)
-    labels = labels_for(reports, load_labels(label_files))
+    per_file = [load_labels(path) for path in label_files]
+    merged = {key: label for labels_of_file in per_file for key, label in labels_of_file.items()}
+    labels = labels_for(reports, merged, allow_missing=partial)
     records = sentence_records(reports)
     groups = sentence_groups(reports)
+    keep = [label is not None for label in labels]
+    if not all(keep):
+        if not any(keep):
+            raise ConfigError("no sentence of the reports has a label in the label files")
+        records = [r for r, k in zip(records, keep, strict=True) if k]
+        groups = [g for g, k in zip(groups, keep, strict=True) if k]
+        labels = [label for label in labels if label is not None]
     grid = DEFAULT_GRID.get(model)
     classifier = build_classifier(model)
     if evaluate and evaluation is None and len(set(groups)) >= 2:
@@ -99,8 +125,48 @@ def train_classifier(
         evaluation["review_threshold"] = review_threshold(labels, result.proba, result.classes, REVIEW_ACCURACY)
         evaluation["review"] = accuracy_above(labels, result.proba, result.classes, evaluation["review_threshold"])
     fitted, best, temperature = select_and_calibrate(classifier, records, labels, groups, grid, calibrate=True)
-    fitted.model_card_ = _card(reports, labels, label_files, model, best, temperature, evaluation)
+    card = _card(reports, labels, label_files, model, best, temperature, evaluation)
+    card["labels_files"] = label_provenance(records, label_files, per_file)
+    used = Counter(r["report_id"] for r in records)
+    card["training_reports"] = [
+        {**r, "sentences": used[r["report_id"]]} for r in card["training_reports"] if used[r["report_id"]]
+    ]
+    card["partial"] = bool(partial)
+    fitted.model_card_ = card
     return fitted
+
+
+def label_provenance(records: Sequence[dict], label_files: Sequence[Path], per_file: Sequence[dict]) -> list[dict]:
+    """Per label file: SHA-256, role (shipped or yours), rows, training sentences it decided, labels it overrode.
+
+    A later file wins where two files label one sentence; ``overrides``
+    counts the training sentences where it replaced a *different* label of
+    an earlier file.  Sentences matched only after re-segmentation
+    (:func:`nlp.labels.relabel_resegmented`) are credited to no file.
+    """
+    shipped = {p.resolve() for p in default_label_files()}
+    decided, overrides = Counter(), Counter()
+    for record in records:
+        key = (record["report_id"], record["text"])
+        holders = [k for k, labels in enumerate(per_file) if key in labels]
+        if not holders:
+            continue
+        decided[holders[-1]] += 1
+        earlier = {per_file[k][key] for k in holders[:-1]}
+        if earlier - {per_file[holders[-1]][key]}:
+            overrides[holders[-1]] += 1
+    return [
+        {
+            "file": Path(path).name,
+            "path": str(path),
+            "sha256": file_sha256(path),
+            "role": "shipped" if Path(path).resolve() in shipped else "yours",
+            "rows": len(per_file[k]),
+            "sentences": decided[k],
+            "overrides": overrides[k],
+        }
+        for k, path in enumerate(label_files)
+    ]
 
 
 def _label_files(labels_path) -> list[Path]:

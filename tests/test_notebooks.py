@@ -14,7 +14,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def test_the_notebooks_exist():
-    assert [p.stem for p in NOTEBOOKS] == ["01_corpus_tour", "02_classifier", "03_topics", "04_attention", "06_panel"]
+    stems = [p.stem for p in NOTEBOOKS]
+    assert stems == ["01_corpus_tour", "02_classifier", "03_topics", "04_attention", "05_adapt", "06_panel"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

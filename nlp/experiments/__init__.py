@@ -19,7 +19,7 @@ from ..errors import NlpError
 from ..results import ConfigRule, ResultsDir, load_config, validate_config
 
 #: Experiments in the order the main run executes them.
-EXPERIMENTS = ("corpus_stats", "classification", "topics", "attention", "attention_panel")
+EXPERIMENTS = ("corpus_stats", "classification", "topics", "attention", "attention_panel", "active_learning")
 CONFIG_DIR = Path("experiments") / "configs"
 
 
