@@ -248,7 +248,9 @@ def plot_shares_with_intervals(
 ) -> Figure:
     """Point estimates with 95% intervals: categories on x, one marker series per row (e.g. township).
 
-    ``shares[row][category]`` is ``(share, low, high)``.
+    ``shares[row][category]`` is ``(share, low, high)``; a point outside its
+    interval (a counted share beside a posterior interval) is drawn with the
+    interval's near end only.
     """
     fig = new_figure(max(9.0, 1.1 * len(categories) + 3), 5)
     ax = fig.add_subplot()
@@ -256,8 +258,9 @@ def plot_shares_with_intervals(
     step = 0.8 / max(len(shares), 1)
     for k, (row, values) in enumerate(shares.items()):
         point = np.array([values[c][0] for c in categories])
-        low = point - np.array([values[c][1] for c in categories])
-        high = np.array([values[c][2] for c in categories]) - point
+        # a posterior interval need not contain the counted share (0 of 12 sentences): never a negative bar
+        low = np.clip(point - np.array([values[c][1] for c in categories]), 0, None)
+        high = np.clip(np.array([values[c][2] for c in categories]) - point, 0, None)
         offset = (k - (len(shares) - 1) / 2) * step
         color = SERIES_COLORS[k % len(SERIES_COLORS)]
         ax.errorbar(x + offset, point, yerr=[low, high], fmt="o", capsize=2, label=row, color=color, markersize=4)

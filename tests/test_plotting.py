@@ -89,3 +89,11 @@ def test_reliability_diagram_draws_the_bins_and_renders_chinese(tmp_path):
     assert sorted(round(p.get_height(), 2) for p in ax.patches) == [0.5, 1.0]
     messages = render_with_warnings(fig, tmp_path / "reliability.png")
     assert not [m for m in messages if "missing from font" in m], messages
+
+
+def test_interval_plot_accepts_a_point_outside_its_interval():
+    from nlp.plotting import plot_shares_with_intervals
+
+    shares = {"某镇": {"epidemic": (0.0, 0.01, 0.2), "economy": (0.5, 0.3, 0.7)}}
+    fig = plot_shares_with_intervals(shares, ["epidemic", "economy"], "区间 (interval)", "share")
+    assert fig.axes
