@@ -138,23 +138,9 @@ def profile(
     """
     if estimator is not None:
         return _estimated_profile(report, labels, sources, part, estimator, proba)
-    categories = list(load_codebook().ids)
-    index = {c: i for i, c in enumerate(categories)}
-    keep = [i for i, s in enumerate(report.sentences) if part == "all" or s.part == part]
-    label_idx = np.array([index[labels[i]] for i in keep], dtype=int)
-    lengths = np.array([len(report.sentences[i].text) for i in keep], dtype=float)
+    categories, keep, label_idx, lengths, result = _profile_frame(report, labels, sources, part)
     ones = np.ones(len(keep))
-    kinds = {sources[i] for i in keep}
     rng = np.random.default_rng(seed)
-    result = AttentionProfile(
-        report_id=report.report_id,
-        township=report.meta.township or report.report_id,
-        years="-".join(str(y) for y in report.meta.years),
-        part=part,
-        label_source=kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "none"),
-        n_sentences=len(keep),
-        n_characters=int(lengths.sum()),
-    )
     for weights, shares, ci in (
         (ones, result.sentence_share, result.sentence_ci95),
         (lengths, result.character_share, result.character_ci95),
@@ -168,14 +154,14 @@ def profile(
     return result
 
 
-def _estimated_profile(report, labels, sources, part, estimator, proba) -> AttentionProfile:
+def _profile_frame(report, labels, sources, part, **profile_fields):
+    """What both kinds of profile start from: categories, the part's sentences, their labels and lengths, and
+    an empty profile carrying the report's metadata."""
     categories = list(load_codebook().ids)
     index = {c: i for i, c in enumerate(categories)}
     keep = [i for i, s in enumerate(report.sentences) if part == "all" or s.part == part]
     label_idx = np.array([index[labels[i]] for i in keep], dtype=int)
-    known = np.array([sources[i] == "hand-coded" for i in keep], dtype=bool)
     lengths = np.array([len(report.sentences[i].text) for i in keep], dtype=float)
-    sub_proba = None if proba is None else np.asarray(proba)[keep]
     kinds = {sources[i] for i in keep}
     result = AttentionProfile(
         report_id=report.report_id,
@@ -185,9 +171,17 @@ def _estimated_profile(report, labels, sources, part, estimator, proba) -> Atten
         label_source=kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "none"),
         n_sentences=len(keep),
         n_characters=int(lengths.sum()),
-        estimator=estimator.name,
-        interval=estimator.interval,
+        **profile_fields,
     )
+    return categories, keep, label_idx, lengths, result
+
+
+def _estimated_profile(report, labels, sources, part, estimator, proba) -> AttentionProfile:
+    categories, keep, label_idx, lengths, result = _profile_frame(
+        report, labels, sources, part, estimator=estimator.name, interval=estimator.interval
+    )
+    known = np.array([sources[i] == "hand-coded" for i in keep], dtype=bool)
+    sub_proba = None if proba is None else np.asarray(proba)[keep]
     for weights, shares, ci in (
         (None, result.sentence_share, result.sentence_ci95),
         (lengths, result.character_share, result.character_ci95),

@@ -543,11 +543,11 @@ def _add_sample(subparsers) -> None:
     )
     parser.add_argument("reports", nargs="+", metavar="REPORT", help="report files or folders")
     parser.add_argument("--model", required=True, metavar="MODEL", help="model file written by 'train'")
-    parser.add_argument("--n", type=int, required=True, metavar="N", help="sentences to draw")
+    parser.add_argument("--n", type=positive_int, required=True, metavar="N", help="sentences to draw")
     parser.add_argument("--out", required=True, metavar="SHEET", help="coding sheet to write (.csv or .xlsx)")
     parser.add_argument("--strategy", choices=STRATEGIES, default="stratified", help="how to draw (default stratified)")
     parser.add_argument("--uncertainty", choices=UNCERTAINTY, default="margin", help="for --strategy uncertainty")
-    parser.add_argument("--max-per-report", type=int, metavar="K", help="uncertainty: at most K per report")
+    parser.add_argument("--max-per-report", type=positive_int, metavar="K", help="uncertainty: at most K per report")
     parser.add_argument(
         "--exclude",
         nargs="+",
@@ -646,7 +646,7 @@ def _add_evaluate(subparsers) -> None:
     parser.add_argument("reports", nargs="+", metavar="REPORT", help="the report files or folders that were coded")
     parser.add_argument("--model", required=True, metavar="MODEL", help="model file written by 'train'")
     parser.add_argument("--labels", required=True, metavar="CODED", help="coded sentences (.csv or .xlsx)")
-    parser.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    parser.add_argument("--n-bootstrap", type=positive_int, default=1000, help="bootstrap resamples (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     parser.add_argument("--out", metavar="DIR", help="also write metrics, tables and figures into DIR")
     parser.add_argument("--force", action="store_true", help="replace an existing --out folder")
