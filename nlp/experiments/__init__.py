@@ -47,7 +47,7 @@ def _grids(value) -> bool:
 #: one-line error naming the key instead of a traceback minutes later.  Keys not listed are not checked.
 CONFIG_RULES: dict[str, ConfigRule] = {
     "reports": ((str, list), lambda v: isinstance(v, str) or _strings(v), "a path or a list of paths"),
-    "labels": ((str,), None, "a path"),
+    "labels": ((str, list), lambda v: isinstance(v, str) or _strings(v), "a path or a list of paths"),
     "cache": ((bool,), None, ""),
     "seed": ((int,), None, ""),
     "n_bootstrap": ((int,), _positive, "a positive integer"),
@@ -66,7 +66,12 @@ CONFIG_RULES: dict[str, ConfigRule] = {
     "learning_curve_folds": ((int,), lambda v: v >= 2, "an integer of at least 2"),
     "learning_curve_repeats": ((int,), _positive, "a positive integer"),
     "seed_grids": ((dict,), _grids, "tables of parameter lists, e.g. [seed_grids.logreg] model__C = [1.0]"),
-    "targets": ((dict,), lambda v: all(isinstance(x, int | float) for x in v.values()), "a table of numbers"),
+    # classification names its targets (a table), active_learning lists the macro-F1 levels to reach
+    "targets": (
+        (dict, list),
+        lambda v: all(isinstance(x, int | float) for x in (v.values() if isinstance(v, dict) else v)),
+        "a table or a list of numbers",
+    ),
     "grids": ((dict,), _grids, "tables of parameter lists, e.g. [grids.logreg] model__C = [1.0]"),
     "unit": ((str,), lambda v: v in ("sentence", "section", "report"), "sentence, section or report"),
     "k_min": ((int,), _positive, "a positive integer"),
