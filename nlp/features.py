@@ -8,6 +8,7 @@ weighted and grid-searched.
 
 from __future__ import annotations
 
+import json
 import re
 import weakref
 from collections.abc import Sequence
@@ -200,6 +201,16 @@ def _ngram_keys(codes: np.ndarray, n: int) -> np.ndarray:
     return keys
 
 
+_PACKED_VOCABULARY = "_vocabulary_json"
+
+
+def _is_plain_vocabulary(vocabulary) -> bool:
+    """A dict of ``str`` terms to ``int`` columns: what JSON round-trips exactly, order included."""
+    return isinstance(vocabulary, dict) and all(
+        type(term) is str and type(column) is int for term, column in vocabulary.items()
+    )
+
+
 class FastTfidfVectorizer(TfidfVectorizer):
     """:class:`~sklearn.feature_extraction.text.TfidfVectorizer` with a vectorised ``transform``.
 
@@ -215,6 +226,25 @@ class FastTfidfVectorizer(TfidfVectorizer):
     Anything else falls back to scikit-learn.  Predicting hundreds of
     megabytes of reports is dominated by this step, hence the effort.
     """
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: the base class may hand out ``__dict__`` itself
+        vocabulary = state.get("vocabulary_")
+        if _is_plain_vocabulary(vocabulary):
+            # One JSON string instead of a dict: skops stores a dict as two nodes per entry, and
+            # auditing and rebuilding 90,000 nodes was most of loading a model (pickles shrink too).
+            state[_PACKED_VOCABULARY] = json.dumps(state.pop("vocabulary_"))
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        packed = state.pop(_PACKED_VOCABULARY, None)
+        super().__setstate__(state)
+        if packed is not None:
+            vocabulary = json.loads(packed)
+            if not _is_plain_vocabulary(vocabulary):
+                raise ValueError("a packed vocabulary must map strings to column numbers")
+            self.vocabulary_ = vocabulary
 
     def transform(self, raw_documents):
         check_is_fitted(self, "vocabulary_")
