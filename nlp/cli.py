@@ -207,11 +207,12 @@ def _load_model(args: argparse.Namespace):
 
 def _jobs(args: argparse.Namespace, sources: list[str]) -> int:
     from .parallel import default_jobs
+    from .predict import worth_workers
 
     if args.jobs is not None:
         return args.jobs
-    # worker processes take seconds to start: only worth it for more than one batch of files
-    return default_jobs() if len(sources) > args.batch_size else 1
+    # workers cost a fork and a copy of the model each: worth it for many files or one large one
+    return default_jobs() if worth_workers(sources, args.batch_size) else 1
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
