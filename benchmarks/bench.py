@@ -10,7 +10,14 @@ process so its peak memory is its own:
 * the naive pipeline -- ``jieba.lcut`` per sentence → ``TfidfVectorizer`` →
   ``LinearSVC``, one process -- on the same files, and our/naive ratios;
 * a repeated experiment with a cold and a warm token cache;
-* ``predict`` peak RSS on a 10× larger corpus (streaming keeps it flat).
+* ``predict`` peak RSS on a 10× larger corpus (streaming keeps it flat);
+* whole processes, as a user runs them: ``python -m nlp predict`` on one
+  large file (the seeds concatenated 60 times, 3.7 MB) against the naive
+  script (training included), start-up on one small report, and
+  ``python -m nlp --help``;
+* the lower bound -- reading the same bytes and segmenting them with rjieba,
+  nothing else -- so the large-file figures are also shown as a multiple of
+  the limit.
 
 Two corpora: ``verbatim`` copies (as specified: byte-identical repeats, so
 content-keyed caches and memos pay off after the first copy) and ``unique``
@@ -35,6 +42,7 @@ import os
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,6 +50,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Measure the checkout this script is in, also in the processes it starts (not another installed copy).
+sys.path.insert(0, str(ROOT))
+CHILD_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 SEEDS = ROOT / "seeds"
 SEED_BYTES = sum(p.stat().st_size for p in SEEDS.glob("*.txt"))
 DEFAULT_COPIES = round(10e6 / SEED_BYTES)  # ~10 MB
@@ -66,6 +77,19 @@ def build_corpus(folder: Path, copies: int, unique: bool) -> Path:
                 text = re.sub(r"([，,。])", lambda m, i=i: f"X{i}{m.group(1)}", text)
                 data = text.encode("utf-8")
             (folder / f"{seed.stem}_{i:05d}.txt").write_bytes(data)
+    marker.write_text("ok", encoding="utf-8")
+    return folder
+
+
+def build_single(folder: Path, copies: int) -> Path:
+    """One report file holding the seed reports concatenated ``copies`` times (reused if already built)."""
+    marker = folder / ".complete"
+    if marker.exists():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    text = "".join(seed.read_text(encoding="utf-8") for seed in sorted(SEEDS.glob("*.txt")))
+    (folder / f"seeds_x{copies}.txt").write_text(text * copies, encoding="utf-8")
     marker.write_text("ok", encoding="utf-8")
     return folder
 
@@ -282,6 +306,19 @@ def _cached_run(args):
     return {"seconds": time.perf_counter() - start, "tokens": tokens, **counts}
 
 
+def _floor(args):
+    """The lower bound of labelling a corpus: read its bytes and segment them with rjieba, nothing else."""
+    import rjieba
+
+    engine = rjieba.Jieba()
+    for line in (ROOT / "nlp" / "resources" / "policy_terms.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):  # the package's policy terms, as our tokenizer adds them
+            engine.add_word(line.split()[0], None, None)
+    start = time.perf_counter()
+    tokens = sum(len(engine.cut(p.read_bytes().decode("utf-8"), True)) for p in corpus_files(Path(args.corpus)))
+    return {"seconds": time.perf_counter() - start, "tokens": tokens}
+
+
 STEPS = {
     "parse": _parse,
     "naive_parse": _naive_parse,
@@ -295,6 +332,7 @@ STEPS = {
     "naive_predict": _naive_predict,
     "nmf": _nmf,
     "cached_run": _cached_run,
+    "floor": _floor,
 }
 
 
@@ -321,7 +359,7 @@ def run_step(step: str, corpus: Path, common: dict, **extra) -> dict:
     for key, value in {**common, **extra}.items():
         command += [f"--{key.replace('_', '-')}", str(value)]
     started = time.perf_counter()
-    output = subprocess.run(command, capture_output=True, text=True, check=False)
+    output = subprocess.run(command, capture_output=True, text=True, check=False, env=CHILD_ENV)
     if output.returncode != 0:
         raise SystemExit(f"step {step} failed:\n{output.stderr[-2000:]}")
     result = json.loads(output.stdout.strip().splitlines()[-1])
@@ -330,19 +368,64 @@ def run_step(step: str, corpus: Path, common: dict, **extra) -> dict:
     return result
 
 
+def time_process(command: list[str], runs: int) -> dict:
+    """Median wall and CPU seconds of ``command`` as a whole process (start-up included), over ``runs`` runs."""
+    walls, cpus = [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=CHILD_ENV)
+        walls.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr.decode(errors='replace')[-2000:]}")
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    result = {"wall_seconds": round(statistics.median(walls), 3), "cpu_seconds": round(statistics.median(cpus), 3)}
+    print(f"  {' '.join(Path(c).name for c in command[:4]):<40} {result['wall_seconds']:8.2f} s wall", file=sys.stderr)
+    return {**result, "runs": runs, "wall_all": [round(w, 3) for w in walls]}
+
+
+def measure_processes(work: Path, ours_model: Path, common: dict, single_copies: int, runs: int) -> dict:
+    """Whole processes as a user runs them: one large file against the naive script and the lower bound,
+    start-up on one small report, and ``--help``."""
+    single = build_single(work / f"single-{single_copies}", single_copies)
+    (large_file,) = corpus_files(single)
+    small = sorted(SEEDS.glob("*.txt"))[3]
+    nlp = [sys.executable, "-m", "nlp"]
+    predict = [*nlp, "predict", "--model", str(ours_model), "--backend", common["backend"]]
+    steps = [sys.executable, __file__, "--corpus", str(single), "--step"]
+    print(f"single file: {large_file.stat().st_size / 1e6:.1f} MB", file=sys.stderr)
+    large = {
+        "ours": time_process([*predict, str(large_file)], runs),
+        "ours_one_core": time_process([*predict, "--jobs", "1", str(large_file)], runs),
+        "naive": time_process([*steps, "naive_predict"], runs),
+        "floor": time_process([*steps, "floor"], runs),
+    }
+    floor_work = run_step("floor", single, common)
+    large["floor_work_seconds"] = round(floor_work["seconds"], 3)  # reading + segmenting only, in process
+    large["megabytes"] = round(large_file.stat().st_size / 1e6, 2)
+    large["ours_over_naive_speed"] = round(large["naive"]["wall_seconds"] / large["ours"]["wall_seconds"], 2)
+    large["ours_over_naive_speed_cpu"] = round(large["naive"]["cpu_seconds"] / large["ours"]["cpu_seconds"], 2)
+    large["ours_over_floor"] = round(large["ours"]["wall_seconds"] / large["floor"]["wall_seconds"], 2)
+    large["ours_over_floor_cpu"] = round(large["ours"]["cpu_seconds"] / large["floor"]["cpu_seconds"], 2)
+    large["ours_over_floor_work"] = round(large["ours"]["wall_seconds"] / floor_work["seconds"], 1)
+    return {
+        "single_file": large,
+        "startup": time_process([*predict, str(small)], runs),
+        "help": time_process([*nlp, "--help"], runs),
+    }
+
+
 # --- orchestration -----------------------------------------------------------------------------------
 
 
 def train_model(work: Path) -> Path:
-    """Our default model, trained on the seed reports and saved as users save it."""
-    from nlp.corpus import load_corpus
-    from nlp.labels import labels_for, load_labels
+    """The default model (seed and external reports, as ``python -m nlp train --no-eval``), saved as users do."""
+    from nlp.corpus import default_report_paths, load_corpus
     from nlp.persist import save_classifier
-    from nlp.records import sentence_records
-    from nlp.training import build_classifier
+    from nlp.training import train_classifier
 
-    seeds = load_corpus(SEEDS)
-    classifier = build_classifier().fit(sentence_records(seeds), labels_for(seeds, load_labels()))
+    classifier = train_classifier(load_corpus(default_report_paths()), evaluate=False)
     return save_classifier(classifier, work / "ours.skops", force=True)
 
 
@@ -473,6 +556,8 @@ def print_table(report: dict) -> None:
             f"cold {cache['cold_seconds']:.2f} s, warm {cache['warm_seconds']:.2f} s, "
             f"{cache['cold_over_warm']:.1f}× faster warm"
         )
+    if report.get("processes"):
+        print_processes(report["processes"])
     if report.get("memory"):
         m = report["memory"]
         print(
@@ -481,10 +566,33 @@ def print_table(report: dict) -> None:
         )
 
 
+def print_processes(processes: dict) -> None:
+    large = processes["single_file"]
+    print(f"\nwhole processes (median of {large['ours']['runs']} runs; wall / CPU seconds)")
+    rows = [
+        (f"predict, one {large['megabytes']} MB file", large["ours"]),
+        ("  same, --jobs 1", large["ours_one_core"]),
+        ("  naive script (training included)", large["naive"]),
+        ("  lower bound: read + rjieba", large["floor"]),
+        ("predict start-up, one small report", processes["startup"]),
+        ("python -m nlp --help", processes["help"]),
+    ]
+    for label, row in rows:
+        print(f"  {label:<40}{row['wall_seconds']:>9.2f}{row['cpu_seconds']:>9.2f}")
+    print(
+        f"  ours/naive speed on the large file: {large['ours_over_naive_speed']:.2f}× "
+        f"(CPU {large['ours_over_naive_speed_cpu']:.2f}×); multiple of the lower bound: "
+        f"{large['ours_over_floor']:.2f}× (CPU {large['ours_over_floor_cpu']:.2f}×; "
+        f"{large['ours_over_floor_work']:.1f}× its {large['floor_work_seconds']:.2f} s of reading and segmenting)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--copies", type=int, default=DEFAULT_COPIES, help="copies of each seed (default ~10 MB)")
     parser.add_argument("--large-factor", type=int, default=10, help="size of the memory corpus (0: skip)")
+    parser.add_argument("--single-copies", type=int, default=60, help="seed copies in the single large file (0: skip)")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each whole-process measurement (median)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes for our pipeline")
     parser.add_argument("--batch-size", type=int, help="files per worker task (default: the package's)")
     parser.add_argument("--backend", choices=("jieba", "rjieba"), help="our segmenter (default rjieba if installed)")
@@ -521,12 +629,14 @@ def main(argv: list[str] | None = None) -> int:
         "git": git_commit(),
         "libraries": library_versions((*("numpy", "scikit-learn", "jieba", "rjieba", "joblib"),)),
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
-        "settings": {**common, "copies": args.copies},
+        "settings": {**common, "copies": args.copies, "single_copies": args.single_copies, "runs": args.runs},
         "corpora": {name: measure_corpus(name, folder, common, ours_model) for name, folder in corpora.items()},
     }
     # the experiments tokenize with jieba (the default); the chosen backend is measured beside it
     backends = dict.fromkeys(("jieba", args.backend))
     report["cache"] = [measure_cache(corpora["unique"], {**common, "backend": backend}) for backend in backends]
+    if args.single_copies > 0:
+        report["processes"] = measure_processes(work, ours_model, common, args.single_copies, args.runs)
     if args.large_factor > 1:
         large_copies = args.copies * args.large_factor
         large = build_corpus(work / f"unique-{large_copies}", large_copies, unique=True)

@@ -19,21 +19,18 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .corpus import (
-    corpus_table,
-    default_report_paths,
-    default_seed_dir,
-    export_sentences,
-    format_table,
-    load_corpus,
-)
 from .errors import InputError, NlpError, OutputError
 from .fileio import check_output, os_reason
 from .parallel import DEFAULT_BATCH
 
+# Everything else is imported by the command that needs it, so `--help` starts in a fraction of a
+# second: the corpus stages pull in tqdm and the cleaning tables, prediction scikit-learn and skops.
+
 
 def _load_reports(paths: list, progress: bool) -> tuple[list, list[tuple[str, str]]]:
     """The reports at ``paths`` and the files skipped as unreadable; an error only if none could be read."""
+    from .corpus import load_corpus
+
     skipped: list[tuple[str, str]] = []
     reports = load_corpus(paths, progress=progress, skipped=skipped)
     if not reports:
@@ -91,6 +88,8 @@ def _flush_stdout() -> None:
 
 
 def _cmd_corpus(args: argparse.Namespace) -> int:
+    from .corpus import corpus_table, default_seed_dir, export_sentences, format_table
+
     paths = args.paths or [default_seed_dir()]
     if args.export:
         check_output(args.export, args.force, inputs=paths)
@@ -130,6 +129,7 @@ def _add_corpus(subparsers) -> None:
 def _cmd_train(args: argparse.Namespace) -> int:
     # scikit-learn and skops load only for the commands that need them: `corpus` and `--help` stay quick
     from .classify import MODEL_NAMES
+    from .corpus import default_report_paths
     from .persist import card_path, model_outputs, save_classifier
     from .training import train_classifier
 
@@ -235,11 +235,12 @@ def _load_model(args: argparse.Namespace):
 
 def _jobs(args: argparse.Namespace, sources: list[str]) -> int:
     from .parallel import default_jobs
+    from .predict import worth_workers
 
     if args.jobs is not None:
         return args.jobs
-    # worker processes take seconds to start: only worth it for more than one batch of files
-    return default_jobs() if len(sources) > args.batch_size else 1
+    # workers cost a fork and a copy of the model each: worth it for many files or one large one
+    return default_jobs() if worth_workers(sources, args.batch_size) else 1
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:

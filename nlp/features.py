@@ -8,6 +8,7 @@ weighted and grid-searched.
 
 from __future__ import annotations
 
+import json
 import re
 import weakref
 from collections.abc import Sequence
@@ -137,7 +138,9 @@ class CodebookLexicon(TransformerMixin, BaseEstimator):
     def transform(self, X):
         check_is_fitted(self, "patterns_")
         unique, rows = _distinct(SentenceField(self.field).fit_transform(X))
-        counts = np.array([self._counts(text) for text in unique], dtype=float)
+        regexes = [compiled_regex(p) for p in self.patterns_]
+        line_counts = memo("lexicon", *self.patterns_)
+        counts = np.array([self._counts(text, regexes, line_counts) for text in unique], dtype=float)
         counts = counts.reshape(len(unique), len(self.patterns_))[rows]
         if self.scale == "log":
             counts = np.log1p(counts)
@@ -145,15 +148,15 @@ class CodebookLexicon(TransformerMixin, BaseEstimator):
             counts = (counts > 0).astype(float)
         return sparse.csr_matrix(counts)
 
-    def _counts(self, text: str) -> list[int]:
+    @staticmethod
+    def _counts(text: str, regexes: list, line_counts: dict) -> list[int]:
         """Term counts per category; a context is summed over its lines, each counted once per process."""
-        line_counts = memo("lexicon", *self.patterns_)
-        total = [0] * len(self.patterns_)
+        total = None
         for line in text.split(CONTEXT_SEPARATOR):
             found = line_counts.get(line)
             if found is None:
-                found = store(line_counts, line, [len(compiled_regex(p).findall(line)) for p in self.patterns_])
-            total = [a + b for a, b in zip(total, found, strict=True)]
+                found = store(line_counts, line, [len(regex.findall(line)) for regex in regexes])
+            total = found if total is None else [a + b for a, b in zip(total, found, strict=True)]
         return total
 
     def get_feature_names_out(self, input_features=None):
@@ -208,6 +211,16 @@ def _ngram_keys(codes: np.ndarray, n: int) -> np.ndarray:
     return keys
 
 
+_PACKED_VOCABULARY = "_vocabulary_json"
+
+
+def _is_plain_vocabulary(vocabulary) -> bool:
+    """A dict of ``str`` terms to ``int`` columns: what JSON round-trips exactly, order included."""
+    return isinstance(vocabulary, dict) and all(
+        type(term) is str and type(column) is int for term, column in vocabulary.items()
+    )
+
+
 class FastTfidfVectorizer(TfidfVectorizer):
     """:class:`~sklearn.feature_extraction.text.TfidfVectorizer` with a vectorised ``transform``.
 
@@ -223,6 +236,25 @@ class FastTfidfVectorizer(TfidfVectorizer):
     Anything else falls back to scikit-learn.  Predicting hundreds of
     megabytes of reports is dominated by this step, hence the effort.
     """
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: the base class may hand out ``__dict__`` itself
+        vocabulary = state.get("vocabulary_")
+        if _is_plain_vocabulary(vocabulary):
+            # One JSON string instead of a dict: skops stores a dict as two nodes per entry, and
+            # auditing and rebuilding 90,000 nodes was most of loading a model (pickles shrink too).
+            state[_PACKED_VOCABULARY] = json.dumps(state.pop("vocabulary_"))
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        packed = state.pop(_PACKED_VOCABULARY, None)
+        super().__setstate__(state)
+        if packed is not None:
+            vocabulary = json.loads(packed)
+            if not _is_plain_vocabulary(vocabulary):
+                raise ValueError("a packed vocabulary must map strings to column numbers")
+            self.vocabulary_ = vocabulary
 
     def transform(self, raw_documents):
         check_is_fitted(self, "vocabulary_")
@@ -262,38 +294,35 @@ class FastTfidfVectorizer(TfidfVectorizer):
             cache = _lookup_caches[self] = {"vocabulary": self.vocabulary_, "tokenizer": tokenizer}
         return cache
 
-    def _to_matrix(self, ids: list[np.ndarray], n_documents: int) -> sparse.csr_matrix:
-        lengths = np.fromiter((len(a) for a in ids), dtype=np.intp, count=n_documents)
-        rows = np.repeat(np.arange(n_documents), lengths)
-        columns = np.concatenate(ids) if ids else np.empty(0, dtype=np.intp)
-        return self._to_matrix_from([rows], [columns], n_documents)
-
     def _count_words(self, documents: list[str]) -> sparse.csr_matrix:
         cache = self._cache()
         blocks = cache.setdefault("blocks", {})
         lines = cache.setdefault("lines", {})
         vocabulary = self.vocabulary_
-        ids = []
-        for document in documents:
-            parts = []
+        # Column ids as plain tuples, gathered into one list and turned into an array once: a numpy
+        # array per clause, line and document cost more than the lookups themselves on new text.
+        columns: list[int] = []
+        lengths = np.empty(len(documents), dtype=np.intp)
+        for row, document in enumerate(documents):
+            start = len(columns)
             # a context is its sentences joined by line breaks, so lines repeat across documents
             for line in document.split(CONTEXT_SEPARATOR):
                 found = lines.get(line)
                 if found is None:
                     found = store(lines, line, self._line_ids(line, blocks, vocabulary))
-                parts.append(found)
-            ids.append(np.concatenate(parts) if len(parts) > 1 else parts[0])
-        return self._to_matrix(ids, len(documents))
+                columns += found
+            lengths[row] = len(columns) - start
+        rows = np.repeat(np.arange(len(documents)), lengths)
+        return self._to_matrix_from([rows], [np.array(columns, dtype=np.intp)], len(documents))
 
-    def _line_ids(self, line: str, blocks: dict, vocabulary: dict) -> np.ndarray:
-        parts = []
+    def _line_ids(self, line: str, blocks: dict, vocabulary: dict) -> tuple[int, ...]:
+        ids: list[int] = []
         for block in self.tokenizer.blocks(line):
             found = blocks.get(block)
             if found is None:
-                ids = np.fromiter((vocabulary[t] for t in block if t in vocabulary), dtype=np.intp)
-                found = store(blocks, block, ids)
-            parts.append(found)
-        return np.concatenate(parts) if parts else np.empty(0, dtype=np.intp)
+                found = store(blocks, block, tuple(vocabulary[t] for t in block if t in vocabulary))
+            ids += found
+        return tuple(ids)
 
     def _char_tables(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         cache = self._cache()

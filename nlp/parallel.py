@@ -26,9 +26,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from joblib import Parallel, delayed, parallel_config
-
 from .errors import InputError, NlpError
+
+# joblib is imported where it is used (a Dask cluster, or workers that cannot be forked): the command
+# line reads DEFAULT_BATCH from here for its --help, which should not load joblib and numpy.
 
 #: Files per task.  Each task pays a fixed cost (the classifier's nine feature blocks run once
 #: per call), so bigger batches are faster; 64 typical reports are well under 10 MB of text.
@@ -51,6 +52,8 @@ def batches(items: Sequence, size: int = DEFAULT_BATCH) -> list[list]:
 
 @contextlib.contextmanager
 def _dask(scheduler: str):
+    from joblib import parallel_config
+
     try:
         from dask.distributed import Client
     except ImportError as exc:
@@ -99,6 +102,8 @@ def ordered_map(func: Callable, items: Iterable, n_jobs: int | None = 1, schedul
     [2, 1, 3]
     """
     if scheduler:
+        from joblib import Parallel, delayed
+
         with _dask(scheduler):
             yield from Parallel(return_as="generator")(delayed(func)(item) for item in items)
         return
@@ -110,6 +115,8 @@ def ordered_map(func: Callable, items: Iterable, n_jobs: int | None = 1, schedul
         if can_fork():
             yield from _forked_map(func, items, n_jobs)
         else:
+            from joblib import Parallel, delayed
+
             yield from Parallel(n_jobs=n_jobs, return_as="generator")(delayed(func)(item) for item in items)
     except BrokenProcessPool as exc:  # loky's TerminatedWorkerError is one too
         raise NlpError("a worker process died (out of memory?); retry with --jobs 1 or a smaller --batch-size") from exc

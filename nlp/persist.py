@@ -29,14 +29,18 @@ import os
 import stat
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import skops.io as sio
-
-from .classify import PolicyClassifier
 from .errors import ModelFileError, UntrustedModelError
 from .fileio import atomic_paths, check_output
 from .resources import resource_path
 from .tokenize import DEFAULT_STOPWORDS, DEFAULT_USER_DICT, JiebaTokenizer
+
+if TYPE_CHECKING:
+    from .classify import PolicyClassifier
+
+# skops (and with it scikit-learn's trusted-type tables, about a second) is imported by the functions
+# that save or load, so importing this module -- and `python -m nlp --help` -- does not pay for it.
 
 #: Largest ``schema.json`` a model may unpack to.  A model trained on the seeds has one of about 1 MB;
 #: one trained on a province's reports, with a vocabulary a hundred times larger, stays far below.
@@ -84,6 +88,8 @@ def save_classifier(classifier: PolicyClassifier, path: str | Path, force: bool 
     targets = [card_path(path), path] if card else [path]
     for target in targets:
         check_output(target, force)
+    import skops.io as sio
+
     with atomic_paths(targets, replace=force) as tmps:
         if card:
             tmps[0].write_text(render_card(card), encoding="utf-8")
@@ -122,25 +128,39 @@ def load_classifier(path: str | Path) -> PolicyClassifier:
     path = Path(path)
     _check_model_path(path)
     _check_unpacked_size(path)
+    import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    from .classify import PolicyClassifier
+
     try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as exc:  # zip, JSON and schema errors all mean "not a model file"
-        raise ModelFileError(f"{path}: not a readable model file ({type(exc).__name__})") from exc
-    refused = sorted(set(untrusted) - ALLOWED_TYPES)
-    if refused:
+        # One pass: skops audits the schema against its defaults plus the allow-list before it builds
+        # anything. Asking for the untrusted types first parsed and audited the archive twice.
+        model = sio.load(path, trusted=sorted(ALLOWED_TYPES))
+    except UntrustedTypesFoundException:
+        refused = sorted(set(_untrusted_types(path)) - ALLOWED_TYPES)
         raise UntrustedModelError(
             f"{path}: refusing to load types outside the allow-list: {', '.join(refused)} "
             "(only load model files you trust; see nlp.persist.ALLOWED_TYPES)"
-        )
-    try:
-        model = sio.load(path, trusted=untrusted)
+        ) from None
     except Exception as exc:
+        _untrusted_types(path)  # a file whose schema cannot even be read is "not a model file"
         raise ModelFileError(f"{path}: cannot rebuild the model ({type(exc).__name__}: {exc})") from exc
     if not isinstance(model, PolicyClassifier) or not hasattr(model, "pipeline_"):
         raise ModelFileError(f"{path}: holds a {type(model).__name__}, not a trained PolicyClassifier")
     for tokenizer in _tokenizers(model):
         _check_tokenizer(tokenizer, path)
     return model
+
+
+def _untrusted_types(path: Path) -> list[str]:
+    """Types of the archive outside skops' defaults; on the error paths only, to say which or why."""
+    import skops.io as sio
+
+    try:
+        return sio.get_untrusted_types(file=path)
+    except Exception as exc:  # zip, JSON and schema errors all mean "not a model file"
+        raise ModelFileError(f"{path}: not a readable model file ({type(exc).__name__})") from exc
 
 
 def _check_model_path(path: Path) -> None:

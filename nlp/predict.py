@@ -7,7 +7,9 @@ is done, so memory stays flat however many reports there are.
 
 from __future__ import annotations
 
+import os
 import uuid
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
@@ -16,9 +18,10 @@ from tqdm.auto import tqdm
 from .attention import label_reports
 from .corpus import Report, parse_report, parse_text
 from .errors import InputError
-from .parallel import DEFAULT_BATCH, batches, ordered_map
+from .parallel import DEFAULT_BATCH, batches, can_fork, default_jobs, ordered_map
 from .reading import decode_bytes, list_report_files, read_report, read_stdin
 from .records import sentence_records
+from .tokenize import get_engine, iter_tokenizers
 
 REPORT_FIELDS = ("source", "index", "text", "heading", "part", "label", "score", "check")
 LINE_FIELDS = ("source", "line", "text", "label", "score", "check")
@@ -83,7 +86,10 @@ def rows_for_sources(classifier, sources: Sequence[str], one_per_line: bool = Fa
         inputs += source_inputs
         base += source_base
     scored = classifier.predict_with_scores(inputs) if inputs else []
-    threshold = review_threshold_of(classifier)
+    return _labelled_rows(base, scored, review_threshold_of(classifier))
+
+
+def _labelled_rows(base: list[dict], scored: list[tuple[str, float]], threshold: float) -> list[dict]:
     return [
         {**row, "label": label, "score": round(score, 4), "check": score < threshold}
         for row, (label, score) in zip(base, scored, strict=True)
@@ -137,6 +143,85 @@ def _map_batches(func, tasks: list[_Task], sources, n_jobs, scheduler, progress:
             yield result
 
 
+#: Total size of the input files above which the command line uses every core even for a few files:
+#: one large report is then labelled in pieces on several workers.
+SPLIT_BYTES = 2_000_000
+#: Fewest sentences in a piece of a report sent to a worker: a smaller piece costs more to ship than to label.
+MIN_PIECE = 2000
+
+
+def worth_workers(sources: Sequence[str], batch_size: int = DEFAULT_BATCH) -> bool:
+    """Whether labelling ``sources`` gains from worker processes: more than a batch of files, or much text."""
+    if len(sources) > batch_size:
+        return True
+    if STDIN in sources:
+        return False
+    try:
+        return sum(os.path.getsize(source) for source in sources) > SPLIT_BYTES
+    except OSError:
+        return False  # an unreadable file: reading it in this process gives the one-line error
+
+
+class _Piece(NamedTuple):
+    """Classifier inputs for a worker: a part of the sentences of one or a few reports."""
+
+    key: str
+    classifier: object
+    inputs: list
+
+
+def _score_piece(piece: _Piece) -> list[tuple[str, float]]:
+    return _worker_model(piece.key, piece.classifier).predict_with_scores(piece.inputs)
+
+
+def _predict_in_pieces(
+    classifier, sources: Sequence[str], one_per_line: bool, n_jobs: int, progress: bool
+) -> Iterator[dict]:
+    """Rows of ``sources``, read here one at a time, their sentences labelled in pieces on ``n_jobs`` workers.
+
+    Fewer batches of files than workers would leave cores idle -- a single
+    large report used one.  Each sentence's features and scores depend on
+    that sentence alone, so the pieces give exactly the rows of one call.
+    The next report is read while the workers label the last one's pieces.
+    """
+    key = uuid.uuid4().hex
+    threshold = review_threshold_of(classifier)
+    waiting: deque[tuple[list[dict], bool]] = deque()  # rows of each piece in flight, and if it ends a source
+    shipped = classifier
+    if can_fork():
+        # Forked workers inherit the model (and its lookup tables, built here by labelling one
+        # sentence) from this process: no piece needs to carry a pickled copy.
+        classifier.predict_with_scores([{"text": "预热"}, "预热"])
+        _worker_model(key, classifier)
+        shipped = None
+
+    def pieces() -> Iterator[_Piece]:
+        for source in sources:
+            inputs, base = _inputs_for_source(source, one_per_line)
+            size = max(MIN_PIECE, -(-len(inputs) // n_jobs))
+            for start in range(0, len(inputs), size):
+                waiting.append((base[start : start + size], start + size >= len(inputs)))
+                yield _Piece(key, shipped, inputs[start : start + size])
+
+    bar = tqdm(total=len(sources), desc="labelling reports", unit="report", disable=not progress)
+    with bar:
+        for scored in ordered_map(_score_piece, pieces(), n_jobs):
+            base, ends_source = waiting.popleft()
+            yield from _labelled_rows(base, scored, threshold)
+            bar.update(int(ends_source))
+
+
+def _load_engines(classifier, workers: int) -> None:
+    """Build the classifier's segmentation engines here before workers are forked, so they inherit them.
+
+    Otherwise every worker loads the dictionary itself (jieba takes half a second to).
+    """
+    if workers > 1 and can_fork():
+        for tokenizer in iter_tokenizers(classifier):
+            settings = tokenizer.resolved_settings()
+            get_engine(settings.backend, settings.user_dict)
+
+
 def predict_sources(
     classifier,
     sources: Sequence[str],
@@ -146,8 +231,20 @@ def predict_sources(
     batch_size: int = DEFAULT_BATCH,
     progress: bool = False,
 ) -> Iterator[dict]:
-    """Rows of every sentence of every source, in order, produced batch by batch."""
+    """Rows of every sentence of every source, in order, produced batch by batch.
+
+    With several local workers and fewer batches of files than workers (one
+    large report, say), the sentences of each report are labelled in pieces
+    across the workers instead; the rows are the same.
+    """
     tasks = _tasks(classifier, sources, batch_size, one_per_line)
+    n_jobs, scheduler = _workers(sources, n_jobs, scheduler)
+    workers = n_jobs or default_jobs()
+    if scheduler is None:
+        _load_engines(classifier, workers)
+    if scheduler is None and workers > 1 and len(tasks) < workers:
+        yield from _predict_in_pieces(classifier, sources, one_per_line, workers, progress)
+        return
     for rows in _map_batches(_rows_for_batch, tasks, sources, n_jobs, scheduler, progress):
         yield from rows
 

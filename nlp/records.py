@@ -32,35 +32,56 @@ def sentence_records(reports: Iterable[Report]) -> list[dict]:
     """
     records = []
     for report in reports:
-        on_path: dict[tuple[str, ...], list[str]] = {}  # sentences whose heading path is exactly this
-        below: dict[tuple[str, ...], list[str]] = {}  # sentences anywhere under this path
-        for sentence in report.sentences:
-            path = sentence.heading_path
-            on_path.setdefault(path, []).append(sentence.text)
-            for depth in range(1, len(path) + 1):
-                below.setdefault(path[:depth], []).append(sentence.text)
-        for sentence in report.sentences:
-            is_item_lead = not sentence.is_heading and ITEM_RE.match(sentence.text) is not None
-            if sentence.is_heading or is_item_lead:
-                # the unit a heading or item lead opens: everything below it
-                title = sentence.text.rstrip("。！？!?：:，,；;") if sentence.is_heading else lead_clause(sentence.text)
-                context = CONTEXT_SEPARATOR.join(below.get((*sentence.heading_path, title), ()))
-            else:
-                context = CONTEXT_SEPARATOR.join(on_path[sentence.heading_path])
-            path = sentence.heading_path
-            records.append(
-                {
-                    "report_id": report.report_id,
-                    "index": sentence.index,
-                    "text": sentence.text,
-                    "heading": HEADING_SEPARATOR.join(path),
-                    "nearest_heading": path[-1] if path else "",
-                    "context": context,
-                    "part": sentence.part,
-                    "is_heading": sentence.is_heading,
-                    "is_item_lead": is_item_lead,
-                }
-            )
+        records += _report_records(report)
+    return records
+
+
+def _report_records(report: Report) -> list[dict]:
+    on_path: dict[tuple[str, ...], list[str]] = {}  # sentences whose heading path is exactly this
+    below: dict[tuple[str, ...], list[str]] = {}  # sentences anywhere under this path
+    for sentence in report.sentences:
+        path = sentence.heading_path
+        on_path.setdefault(path, []).append(sentence.text)
+        for depth in range(1, len(path) + 1):
+            below.setdefault(path[:depth], []).append(sentence.text)
+    # Each context and heading string is joined once per unit and the same object shared by every
+    # sentence of the unit: joining per sentence is quadratic in a long section, and a shared
+    # string hashes once, where the feature blocks look up each distinct text.
+    contexts: dict[tuple[bool, tuple[str, ...]], str] = {}
+    headings: dict[tuple[str, ...], tuple[str, str]] = {}
+    records = []
+    report_id = report.report_id
+    for sentence in report.sentences:
+        path = sentence.heading_path
+        is_item_lead = not sentence.is_heading and ITEM_RE.match(sentence.text) is not None
+        if sentence.is_heading or is_item_lead:
+            # the unit a heading or item lead opens: everything below it
+            title = sentence.text.rstrip("。！？!?：:，,；;") if sentence.is_heading else lead_clause(sentence.text)
+            key = (True, (*path, title))
+            context = contexts.get(key)
+            if context is None:
+                context = contexts[key] = CONTEXT_SEPARATOR.join(below.get(key[1], ()))
+        else:
+            key = (False, path)
+            context = contexts.get(key)
+            if context is None:
+                context = contexts[key] = CONTEXT_SEPARATOR.join(on_path[path])
+        heading = headings.get(path)
+        if heading is None:
+            heading = headings[path] = (HEADING_SEPARATOR.join(path), path[-1] if path else "")
+        records.append(
+            {
+                "report_id": report_id,
+                "index": sentence.index,
+                "text": sentence.text,
+                "heading": heading[0],
+                "nearest_heading": heading[1],
+                "context": context,
+                "part": sentence.part,
+                "is_heading": sentence.is_heading,
+                "is_item_lead": is_item_lead,
+            }
+        )
     return records
 
 

@@ -129,18 +129,27 @@ def find_headings(text: str) -> list[Heading]:
     ['一、2020年工作总结', '（一）疫情防控常态开展']
     """
     headings: list[Heading] = []
+    # Whether a level-2 heading follows the last level-0/1 one: kept as headings are found, since
+    # searching the headings so far on every line was quadratic in a long report.
+    level2_open = False
     offset = 0
     for line in text.split("\n"):
         line_start, line_end = offset, offset + len(line)
         offset = line_end + 1
         if not _MARKER_RE.match(line) and _PART_HEADING_RE.match(line):
-            headings.append(Heading(0, line_start, line_end, line, part_of(line)))
-            continue
-        headings.extend(_find_line_headings(text, line_start, line_end, headings))
+            found = [Heading(0, line_start, line_end, line, part_of(line))]
+        else:
+            found = _find_line_headings(text, line_start, line_end, level2_open)
+        for heading in found:
+            if heading.level <= 1:
+                level2_open = False
+            elif heading.level == 2:
+                level2_open = True
+        headings.extend(found)
     return headings
 
 
-def _find_line_headings(text: str, line_start: int, line_end: int, previous: list[Heading]) -> list[Heading]:
+def _find_line_headings(text: str, line_start: int, line_end: int, level2_open: bool) -> list[Heading]:
     found: list[Heading] = []
     previous_end = -1
     pos = line_start
@@ -156,24 +165,23 @@ def _find_line_headings(text: str, line_start: int, line_end: int, previous: lis
         found.append(Heading(level, match.start(), end, title, part_of(title) if level <= 1 else None))
         previous_end = end
         pos = end
-    if not found and _is_disguised_section(text, line_start, line_end, previous):
+    if not found and level2_open and _is_disguised_section(text, line_start, line_end):
         end = _heading_end(text, line_start, line_start + 2, line_end, 2)
         found.append(Heading(2, line_start, end, text[line_start:end].rstrip(_TERMINATORS), None))
     return found
 
 
-def _is_disguised_section(text: str, line_start: int, line_end: int, previous: list[Heading]) -> bool:
+def _is_disguised_section(text: str, line_start: int, line_end: int) -> bool:
     """A paragraph like ``五是聚焦整治强保护…。一是…二是…`` between ``（四）`` and ``（六）``.
 
-    Its ordinal continues the level-2 numbering and it opens its own ``一是``
-    enumeration, so it is a level-2 heading whose parentheses were lost.
+    Its ordinal continues the level-2 numbering (the caller checks that level-2
+    headings precede it in the current top-level section) and it opens its own
+    ``一是`` enumeration, so it is a level-2 heading whose parentheses were lost.
     """
     item = ITEM_RE.match(text, line_start, line_end)
     if item is None or item.group(0) == "一是":
         return False
-    last_level1 = max((i for i, h in enumerate(previous) if h.level <= 1), default=-1)
-    has_level2_siblings = any(h.level == 2 for h in previous[last_level1 + 1 :])
-    return has_level2_siblings and text.find("一是", item.end(), line_end) >= 0
+    return text.find("一是", item.end(), line_end) >= 0
 
 
 def build_sections(text: str, headings: list[Heading]) -> list[Section]:
@@ -183,14 +191,21 @@ def build_sections(text: str, headings: list[Heading]) -> list[Section]:
     the text before the first heading and unmarked top-level sections are
     ``review``.
     """
+    # Where each section ends: the start of the next heading of the same or a higher level, found in
+    # one pass with a stack of headings still open (their levels increase from bottom to top).
+    ends = [len(text)] * len(headings)
+    still_open: list[int] = []
+    for i, heading in enumerate(headings):
+        while still_open and headings[still_open[-1]].level >= heading.level:
+            ends[still_open.pop()] = heading.start
+        still_open.append(i)
     sections: list[Section] = []
     stack: list[tuple[Heading, str]] = []
-    for i, heading in enumerate(headings):
+    for heading, end in zip(headings, ends, strict=True):
         while stack and stack[-1][0].level >= heading.level:
             stack.pop()
         inherited = stack[-1][1] if stack else "review"
         part = heading.part or inherited
-        end = next((h.start for h in headings[i + 1 :] if h.level <= heading.level), len(text))
         path = (*tuple(h.title for h, _ in stack), heading.title)
         sections.append(Section(heading.level, heading.title, heading.start, end, part, path))
         stack.append((heading, part))

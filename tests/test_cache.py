@@ -8,7 +8,7 @@ import pytest
 from nlp.cache import TokenCache, tokenizer_fingerprint, warm_tokens
 from nlp.corpus import load_corpus, parse_report
 from nlp.errors import InputError
-from nlp.tokenize import JiebaTokenizer, clear_memo
+from nlp.tokenize import JiebaTokenizer, clear_memo, default_backend
 
 from .helpers import ROOT, SEED_FILES, seed
 
@@ -65,13 +65,15 @@ def test_damaged_entries_are_misses_and_get_rewritten(tmp_path):
 
 
 def test_fingerprint_changes_with_what_changes_tokens(tmp_path):
-    base = tokenizer_fingerprint(JiebaTokenizer())
-    assert tokenizer_fingerprint(JiebaTokenizer()) == base
-    assert tokenizer_fingerprint(JiebaTokenizer(min_length=1)) != base
+    base = tokenizer_fingerprint(JiebaTokenizer(backend="jieba"))
+    assert tokenizer_fingerprint(JiebaTokenizer(backend="jieba")) == base
+    assert tokenizer_fingerprint(JiebaTokenizer(backend="jieba", min_length=1)) != base
     assert tokenizer_fingerprint(JiebaTokenizer(backend="rjieba")) != base
+    # "auto" is keyed by the backend it resolves to, not by its name
+    assert tokenizer_fingerprint(JiebaTokenizer()) == tokenizer_fingerprint(JiebaTokenizer(backend=default_backend()))
     words = tmp_path / "stop.txt"
     words.write_text("工作\n", encoding="utf-8")
-    assert tokenizer_fingerprint(JiebaTokenizer(stopwords=words)) != base
+    assert tokenizer_fingerprint(JiebaTokenizer(backend="jieba", stopwords=words)) != base
 
 
 def test_concurrent_runs_share_the_cache_safely(tmp_path):

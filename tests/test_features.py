@@ -128,3 +128,31 @@ def test_every_block_names_its_features_so_coefficients_can_be_read():
     assert len(names) == union.transform(records[:3]).shape[1]
     assert "heading_rules__heading_rule=epidemic" in set(names)
     assert any(n.startswith("words__") and n.endswith("疫情防控") for n in names)
+
+
+def test_fast_vectorizer_saves_its_vocabulary_packed_and_restores_it_exactly(tmp_path):
+    import pickle
+
+    import skops.io as sio
+
+    from nlp.features import FastTfidfVectorizer, word_tfidf
+    from nlp.persist import ALLOWED_TYPES
+
+    vectorizer = word_tfidf().fit(["落实两不愁三保障。", "开展扫黑除恶专项斗争，做好疫情防控。", "做好疫苗接种"])
+    vocabulary = dict(vectorizer.vocabulary_)
+    state = vectorizer.__getstate__()
+    assert "vocabulary_" not in state and vectorizer.vocabulary_ == vocabulary  # the estimator is left alone
+    for restored in (
+        pickle.loads(pickle.dumps(vectorizer)),
+        sio.loads(sio.dumps(vectorizer), trusted=sorted(ALLOWED_TYPES)),
+    ):
+        assert list(restored.vocabulary_.items()) == list(vocabulary.items())  # order and columns
+        texts = ["做好疫情防控", "扫黑除恶"]
+        assert (restored.transform(texts) != vectorizer.transform(texts)).nnz == 0
+    # a model saved before vocabularies were packed holds the plain dict, and still loads
+    old_state = {key: value for key, value in state.items() if key != "_vocabulary_json"}
+    old = FastTfidfVectorizer.__new__(FastTfidfVectorizer)
+    old.__setstate__({**old_state, "vocabulary_": vocabulary})
+    assert old.vocabulary_ == vocabulary
+    with pytest.raises(ValueError, match="packed vocabulary"):
+        FastTfidfVectorizer.__new__(FastTfidfVectorizer).__setstate__({**state, "_vocabulary_json": '{"a": "b"}'})

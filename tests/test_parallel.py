@@ -97,3 +97,30 @@ def test_no_fork_while_another_thread_runs():
     finally:
         stop.set()
         thread.join()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "joblib"])
+def test_one_report_labelled_in_pieces_gives_the_sequential_rows(classifier, monkeypatch, fork):
+    if fork and not sys.platform.startswith("linux"):
+        pytest.skip("workers are forked on Linux only")
+    sources = [str(SEED_FILES[0]), str(SEED_FILES[3])]
+    sequential = list(predict_sources(classifier, sources, n_jobs=1))
+    monkeypatch.setattr("nlp.predict.MIN_PIECE", 25)  # the seeds have ~100 sentences: several pieces each
+    monkeypatch.setattr("nlp.parallel.can_fork", lambda: fork)
+    monkeypatch.setattr("nlp.predict.can_fork", lambda: fork)
+    assert list(predict_sources(classifier, sources, n_jobs=2)) == sequential
+    assert list(predict_sources(classifier, sources, n_jobs=2, one_per_line=True)) == list(
+        predict_sources(classifier, sources, n_jobs=1, one_per_line=True)
+    )
+
+
+def test_workers_are_worth_it_for_many_files_or_much_text(tmp_path, monkeypatch):
+    from nlp.predict import worth_workers
+
+    small = [str(f) for f in SEED_FILES]
+    assert not worth_workers(small, batch_size=64)
+    assert worth_workers(small, batch_size=2)
+    monkeypatch.setattr("nlp.predict.SPLIT_BYTES", 1000)
+    assert worth_workers(small[:1], batch_size=64)
+    assert not worth_workers(["-"], batch_size=64)  # standard input is read in this process

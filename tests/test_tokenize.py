@@ -1,3 +1,4 @@
+import importlib.util
 import pickle
 
 import pytest
@@ -76,9 +77,18 @@ def seed_sentences():
     return [s.text for r in load_corpus(SEEDS) for s in r.sentences]
 
 
-def test_rjieba_matches_jieba_on_the_seed_corpus():
-    texts = seed_sentences()
-    ours, fast = JiebaTokenizer(), JiebaTokenizer(backend="rjieba")
+def corpus_sentences():
+    """Every sentence of the seed and external reports: what the default model is trained on."""
+    from nlp.corpus import default_report_paths, load_corpus
+
+    return [s.text for r in load_corpus(default_report_paths()) for s in r.sentences]
+
+
+def test_rjieba_matches_jieba_on_the_seed_and_external_reports():
+    # the condition for rjieba being the default backend where it is installed
+    texts = corpus_sentences()
+    assert len(texts) > 1000
+    ours, fast = JiebaTokenizer(backend="jieba"), JiebaTokenizer(backend="rjieba")
     assert [ours(t) for t in texts] == [fast(t) for t in texts]  # the tokens features see: 100% agreement
     raw_jieba = JiebaTokenizer(backend="jieba", stopwords=False, min_length=1)
     raw_rust = JiebaTokenizer(backend="rjieba", stopwords=False, min_length=1)
@@ -89,6 +99,17 @@ def test_rjieba_matches_jieba_on_the_seed_corpus():
     for text in differing:  # the only disagreement: number ranges like 2019-2020, dropped as numbers anyway
         only = set(raw_jieba.cut(text)) ^ set(raw_rust.cut(text))
         assert all(token[0].isdigit() or token == "-" for token in only), only
+
+
+def test_auto_backend_is_rjieba_where_installed():
+    from nlp.tokenize import default_backend
+
+    expected = "rjieba" if importlib.util.find_spec("rjieba") else "jieba"
+    assert JiebaTokenizer().backend == "auto"
+    assert default_backend() == expected
+    assert JiebaTokenizer().resolved_settings().backend == expected
+    with pytest.raises(ValueError, match="backend must be one of"):
+        JiebaTokenizer(backend="spacy").resolved_settings()
 
 
 def test_blocks_memo_and_plain_jieba_agree():
@@ -105,7 +126,7 @@ def test_blocks_memo_and_plain_jieba_agree():
     engine = jieba.Tokenizer()
     for word, freq, tag in read_user_dict(str(resource_path("policy_terms.txt"))):
         engine.add_word(word, freq, tag)
-    plain = JiebaTokenizer(stopwords=False, min_length=1)
+    plain = JiebaTokenizer(stopwords=False, min_length=1, backend="jieba")
     assert all(plain.cut(t) == [w for w in engine.lcut(t) if not w.isspace()] for t in texts)
 
 
