@@ -706,7 +706,7 @@ def _tomotopy():
         import tomotopy
     except ImportError as exc:
         raise ImportError(
-            'SeededLDATopicModel needs the tomotopy package: pip install "nlp[topics]" (or tomotopy)'
+            'SeededLDATopicModel needs the tomotopy package: pip install tomotopy'
         ) from exc
     return tomotopy
 

@@ -307,7 +307,7 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
             "seed_retention": seeded_lda.seed_retention(config.get("diversity_top_n", 25)),
         }
     else:
-        seeded_lda_summary = {"skipped": 'tomotopy is not installed (pip install "nlp[topics]")'}
+        seeded_lda_summary = {"skipped": "tomotopy is not installed (pip install tomotopy)"}
     sentence_fit = make(chosen_k).fit(corpus.sentences, groups=corpus.sentence_reports)
     sentence_row, _, _ = evaluate_model(sentence_fit, corpus, config, with_stability=False)
     reference = default_nmf_npmi(corpus.sentences, chosen_k, config.get("npmi_top_n", 10))
