@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from .errors import ModelFileError, UntrustedModelError
 from .fileio import atomic_paths, check_output
 from .resources import resource_path
-from .tokenize import DEFAULT_STOPWORDS, DEFAULT_USER_DICT, JiebaTokenizer
+from .tokenize import DEFAULT_STOPWORDS, DEFAULT_USER_DICT, JiebaTokenizer, iter_tokenizers
 
 if TYPE_CHECKING:
     from .classify import PolicyClassifier
@@ -148,7 +148,7 @@ def load_classifier(path: str | Path) -> PolicyClassifier:
         raise ModelFileError(f"{path}: cannot rebuild the model ({type(exc).__name__}: {exc})") from exc
     if not isinstance(model, PolicyClassifier) or not hasattr(model, "pipeline_"):
         raise ModelFileError(f"{path}: holds a {type(model).__name__}, not a trained PolicyClassifier")
-    for tokenizer in _tokenizers(model):
+    for tokenizer in iter_tokenizers(model):
         _check_tokenizer(tokenizer, path)
     return model
 
@@ -191,25 +191,6 @@ def _check_unpacked_size(path: Path) -> None:
             f"{path}: unpacks to {sum(sizes.values()) // 2**20} MiB (schema {schema // 2**20} MiB), over the limit "
             f"of {MAX_MODEL_BYTES // 2**20} MiB (schema {MAX_SCHEMA_BYTES // 2**20} MiB); refusing to load it"
         )
-
-
-def _tokenizers(obj, seen: set[int] | None = None, depth: int = 0):
-    """Every :class:`JiebaTokenizer` reachable from ``obj`` through attributes, lists and dicts."""
-    seen = set() if seen is None else seen
-    if id(obj) in seen or depth > 50 or isinstance(obj, str | bytes | int | float):
-        return
-    seen.add(id(obj))
-    if isinstance(obj, JiebaTokenizer):
-        yield obj
-        return
-    if isinstance(obj, dict):
-        children = list(obj.values())
-    elif isinstance(obj, list | tuple | set | frozenset):
-        children = list(obj)
-    else:
-        children = list(getattr(obj, "__dict__", {}).values())
-    for child in children:
-        yield from _tokenizers(child, seen, depth + 1)
 
 
 def _check_tokenizer(tokenizer: JiebaTokenizer, path: Path) -> None:

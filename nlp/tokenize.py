@@ -330,10 +330,15 @@ class JiebaTokenizer(BaseEstimator):
         return _memos(self.backend, self.user_dict, self.stopwords, self.hmm, self.min_length, self.keep_numbers)
 
 
-def iter_tokenizers(obj, _seen: set | None = None):
-    """Every :class:`JiebaTokenizer` inside a (fitted) estimator, searching its attributes."""
+def iter_tokenizers(obj, _seen: set | None = None, _depth: int = 0):
+    """Every :class:`JiebaTokenizer` inside a (fitted) estimator, searching its attributes.
+
+    Also used to vet a loaded model file (:mod:`nlp.persist`), so it follows
+    containers and objects of this package and scikit-learn only, visits each
+    object once and gives up below 50 levels (a crafted file may nest deeply).
+    """
     seen = _seen if _seen is not None else set()
-    if id(obj) in seen:
+    if id(obj) in seen or _depth > 50 or isinstance(obj, str | bytes | int | float):
         return
     seen.add(id(obj))
     if isinstance(obj, JiebaTokenizer):
@@ -341,14 +346,14 @@ def iter_tokenizers(obj, _seen: set | None = None):
         return
     if isinstance(obj, dict):
         children = list(obj.values())
-    elif isinstance(obj, list | tuple):
+    elif isinstance(obj, list | tuple | set | frozenset):
         children = list(obj)
     elif hasattr(obj, "__dict__") and type(obj).__module__.split(".")[0] in ("nlp", "sklearn"):
         children = list(vars(obj).values())
     else:
         return
     for child in children:
-        yield from iter_tokenizers(child, seen)
+        yield from iter_tokenizers(child, seen, _depth + 1)
 
 
 def set_backend(estimator, backend: str) -> int:
