@@ -705,9 +705,7 @@ def _tomotopy():
     try:
         import tomotopy
     except ImportError as exc:
-        raise ImportError(
-            'SeededLDATopicModel needs the tomotopy package: pip install tomotopy'
-        ) from exc
+        raise ImportError("SeededLDATopicModel needs the tomotopy package: pip install tomotopy") from exc
     return tomotopy
 
 
