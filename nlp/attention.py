@@ -27,6 +27,7 @@ import numpy as np
 
 from .codebook import load_codebook
 from .corpus import Report
+from .evaluate import aligned_proba
 from .records import sentence_records
 
 PROFILE_PARTS = ("all", "review", "plan")
@@ -197,12 +198,7 @@ def _estimated_profile(report, labels, sources, part, estimator, proba) -> Atten
 
 def codebook_proba(classifier, records) -> np.ndarray:
     """``classifier.predict_proba(records)`` with columns in codebook order (absent classes 0)."""
-    categories = list(load_codebook().ids)
-    proba = np.zeros((len(records), len(categories)))
-    if records:
-        columns = [categories.index(str(c)) for c in classifier.classes_]
-        proba[:, columns] = classifier.predict_proba(records)
-    return proba
+    return aligned_proba(classifier, records, load_codebook().ids)
 
 
 def label_reports(

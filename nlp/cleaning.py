@@ -552,12 +552,12 @@ def _report_meta(title, fields, published, text, front, watermark) -> ReportMeta
     front_text = "\n".join(front)
     genre = metadata.genre_of(title, front_text, text[:300])
     sources = [title, front_text, *(fields.get(k) for k in PUBLISHER_FIELDS)]
-    place = next((p for s in sources if s and (p := metadata.find_place(s)) is not None), None)
-    body_place = metadata.find_place(text, running_text=True)
-    place = place or body_place
+    # each source read once, in the order trusted; the body last, and only as running text
+    named = [p for s in sources if s and (p := metadata.find_place(s)) is not None]
+    named.append(metadata.find_place(text, running_text=True))
+    place = next((p for p in named if p is not None), None)
     if place is not None and place.county is None:
         # another source may name the county with the unit ("发文机构: 大姚县金碧镇", "我代表普陀区人民政府长寿路街道")
-        named = [metadata.find_place(s) for s in sources if s] + [body_place]
         place = next((p for p in named if p and p.name == place.name and p.county), place)
     return ReportMeta(
         title=title,

@@ -313,13 +313,30 @@ def _inner_splits(groups: np.ndarray, n_splits: int) -> list[tuple[np.ndarray, n
     return list(GroupKFold(n_splits=n).split(np.zeros(len(groups)), groups=groups))
 
 
+def aligned_proba(model, X: Sequence, classes: Sequence[str]) -> np.ndarray:
+    """``model.predict_proba(X)`` with its columns placed in ``classes`` order (a class it never saw is 0).
+
+    Examples
+    --------
+    >>> from sklearn.dummy import DummyClassifier
+    >>> model = DummyClassifier(strategy="prior").fit([[0], [0]], ["b", "b"])
+    >>> aligned_proba(model, [[0]], ["a", "b"]).tolist()
+    [[0.0, 1.0]]
+    """
+    classes = list(classes)
+    proba = np.zeros((len(X), len(classes)))
+    if len(X):
+        columns = [classes.index(str(c)) for c in model.classes_]
+        proba[:, columns] = model.predict_proba(X)
+    return proba
+
+
 def _oof_proba(estimator, X: list, y: np.ndarray, splits, classes: list[str]) -> np.ndarray:
     """Out-of-fold probabilities over ``splits``, columns in ``classes`` (a class missing in a fold is 0)."""
     proba = np.zeros((len(y), len(classes)))
     for train, test in splits:
         model = clone(estimator).fit([X[i] for i in train], y[train])
-        columns = [classes.index(c) for c in model.classes_]
-        proba[np.ix_(test, columns)] = model.predict_proba([X[i] for i in test])
+        proba[test] = aligned_proba(model, [X[i] for i in test], classes)
     return proba
 
 
@@ -437,8 +454,7 @@ def grouped_evaluation(
         )
         proba = np.zeros((len(test), len(classes)))
         if hasattr(model, "predict_proba"):
-            columns = [classes.index(c) for c in model.classes_]
-            proba[:, columns] = model.predict_proba([X[i] for i in test])
+            proba = aligned_proba(model, [X[i] for i in test], classes)
             predicted = np.asarray(classes)[proba.argmax(axis=1)]
         else:
             predicted = np.asarray(model.predict([X[i] for i in test])).astype(str)

@@ -39,10 +39,10 @@ from ..errors import ConfigError
 from ..evaluate import (
     GroupedResult,
     accuracy_above,
+    aligned_proba,
     grouped_evaluation,
     learning_curve,
     leave_one_report_out,
-    place_groups,
     review_threshold,
     select_and_calibrate,
     summarize,
@@ -54,7 +54,7 @@ from ..persist import save_classifier
 from ..plotting import plot_confusion, plot_curves, plot_per_class_f1, plot_reliability, save_figure
 from ..records import get_field, sentence_records
 from ..results import ResultsDir
-from ..training import REVIEW_ACCURACY, train_classifier
+from ..training import REVIEW_ACCURACY, sentence_groups, train_classifier
 from . import load_reports
 
 PRIMARY_MODEL = "logreg"
@@ -174,11 +174,14 @@ class Corpus:
         self.records = sentence_records(self.reports)
         self.y = np.asarray(labels_for(self.reports, hand))
         self.classes = sorted(set(self.y))
-        report_groups = dict(zip((r.report_id for r in self.reports), place_groups(self.reports), strict=True))
         self.report_ids = np.asarray([r["report_id"] for r in self.records])
-        self.groups = np.asarray([report_groups[r] for r in self.report_ids])
+        self.groups = np.asarray(sentence_groups(self.reports))
         seed_ids = {r.report_id for r in self.seeds}
         self.is_seed = np.isin(self.report_ids, list(seed_ids))
+
+    def summary(self, result: GroupedResult, labels, mask, n_boot: int, seed: int) -> dict:
+        """:func:`~nlp.evaluate.summarize_grouped` of ``result`` on the ``mask``ed sentences (all for ``None``)."""
+        return summarize_grouped(self.y, result, labels, self.groups, self.report_ids, mask, n_boot, seed)
 
     def description(self) -> dict:
         return {
@@ -246,9 +249,7 @@ def _transfer(config, corpus: Corpus, labels, n_boot, seed, progress) -> dict:
             calibrate=calibrate,
         )
         result = _predict_into(model, X_all, test, corpus)
-        summary = summarize_grouped(
-            corpus.y, result, labels, corpus.groups, corpus.report_ids, ~corpus.is_seed, n_boot, seed
-        )
+        summary = corpus.summary(result, labels, ~corpus.is_seed, n_boot, seed)
         results[name] = {"kind": _kind(name), "best_params": best, "temperature": temperature, **summary}
     return results
 
@@ -259,8 +260,7 @@ def _predict_into(model, X: list, rows: np.ndarray, corpus: Corpus) -> GroupedRe
     proba = np.zeros((len(corpus.y), len(corpus.classes)))
     inputs = [X[i] for i in rows]
     if hasattr(model, "predict_proba"):
-        columns = [corpus.classes.index(c) for c in model.classes_]
-        proba[np.ix_(rows, columns)] = model.predict_proba(inputs)
+        proba[rows] = aligned_proba(model, inputs, corpus.classes)
         y_pred[rows] = np.asarray(corpus.classes)[proba[rows].argmax(axis=1)]
     else:
         y_pred[rows] = np.asarray(model.predict(inputs)).astype(str)
@@ -296,16 +296,12 @@ def _held_out_places(config, corpus: Corpus, labels, n_boot, seed, n_jobs, progr
             progress=progress,
             description=f"held-out places: {name}",
         )
-        summary = summarize_grouped(corpus.y, result, labels, corpus.groups, corpus.report_ids, None, n_boot, seed)
-        external = summarize_grouped(
-            corpus.y, result, labels, corpus.groups, corpus.report_ids, ~corpus.is_seed, n_boot, seed
-        )
+        summary = corpus.summary(result, labels, None, n_boot, seed)
+        external = corpus.summary(result, labels, ~corpus.is_seed, n_boot, seed)
         summary["external_only"] = {k: external[k] for k in ("macro_f1", "macro_f1_ci95_reports", "accuracy")}
         # each seed report is a place of its own: this is leave-one-seed-report-out, trained on the other
         # seeds and every external report
-        seeds = summarize_grouped(
-            corpus.y, result, labels, corpus.groups, corpus.report_ids, corpus.is_seed, n_boot, seed
-        )
+        seeds = corpus.summary(result, labels, corpus.is_seed, n_boot, seed)
         summary["seeds_only"] = {k: seeds[k] for k in ("macro_f1", "macro_f1_ci95", "accuracy")}
         summary["kind"] = _kind(name)
         summary["temperatures"] = [f["temperature"] for f in result.folds] if is_model else None
@@ -350,9 +346,7 @@ def _ablation(config, corpus: Corpus, labels, n_boot, seed, n_jobs, progress) ->
             progress=progress,
             description=f"ablation: {name}",
         )
-        summary = summarize_grouped(
-            corpus.y, result, labels, corpus.groups, corpus.report_ids, ~corpus.is_seed, n_boot, seed
-        )
+        summary = corpus.summary(result, labels, ~corpus.is_seed, n_boot, seed)
         rows.append(
             {
                 "variant": name,
