@@ -116,7 +116,7 @@ def _naive_parse(args):
 
 
 def _sentences(args) -> list[str]:
-    from nlp.corpus import load_corpus
+    from nlp.text.corpus import load_corpus
 
     return [s.text for r in load_corpus(args.corpus, n_jobs=args.jobs) for s in r.sentences]
 
@@ -131,7 +131,7 @@ def _naive_sentences(args) -> list[str]:
 
 
 def _tokenize(args):
-    from nlp.tokenize import JiebaTokenizer
+    from nlp.text.tokenize import JiebaTokenizer
 
     texts = _sentences(args)
     tokenize = JiebaTokenizer(backend=args.backend)
@@ -160,8 +160,8 @@ def _naive_tokenize(args):
 
 
 def _tfidf(args):
-    from nlp.features import word_tfidf
-    from nlp.tokenize import JiebaTokenizer
+    from nlp.classify.features import word_tfidf
+    from nlp.text.tokenize import JiebaTokenizer
 
     texts = _sentences(args)
     vectorizer = word_tfidf(JiebaTokenizer(backend=args.backend))
@@ -182,9 +182,9 @@ def _naive_tfidf(args):
 
 def _labelled(args):
     """Sentence records of the scaled corpus, labelled like the seed sentence they copy."""
-    from nlp.corpus import load_corpus
-    from nlp.labels import labels_for, load_labels
-    from nlp.records import sentence_records
+    from nlp.classify.labels import labels_for, load_labels
+    from nlp.text.corpus import load_corpus
+    from nlp.text.records import sentence_records
 
     seeds = load_corpus(SEEDS)
     seed_labels = labels_for(seeds, load_labels())
@@ -204,8 +204,8 @@ def _labelled(args):
 
 
 def _train(args):
-    from nlp.tokenize import set_backend
-    from nlp.training import build_classifier
+    from nlp.classify.training import build_classifier
+    from nlp.text.tokenize import set_backend
 
     records, labels = _labelled(args)
     classifier = build_classifier()
@@ -229,9 +229,9 @@ def _naive_train(args):
 
 
 def _predict(args):
-    from nlp.persist import load_classifier
-    from nlp.predict import expand_sources, predict_sources
-    from nlp.tokenize import set_backend
+    from nlp.classify.persist import load_classifier
+    from nlp.classify.predict import expand_sources, predict_sources
+    from nlp.text.tokenize import set_backend
 
     start = time.perf_counter()
     classifier = load_classifier(args.model)
@@ -252,8 +252,8 @@ def _naive_model():
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.svm import LinearSVC
 
-    from nlp.corpus import load_corpus
-    from nlp.labels import labels_for, load_labels
+    from nlp.classify.labels import labels_for, load_labels
+    from nlp.text.corpus import load_corpus
 
     jieba = _naive_jieba()
     seeds = load_corpus(SEEDS)
@@ -280,8 +280,8 @@ def _naive_predict(args):
 
 
 def _nmf(args):
-    from nlp.corpus import load_corpus
-    from nlp.topics import MiniBatchNMFTopicModel, NMFTopicModel, topic_documents
+    from nlp.text.corpus import load_corpus
+    from nlp.topics.models import MiniBatchNMFTopicModel, NMFTopicModel, topic_documents
 
     docs, _ = topic_documents(load_corpus(args.corpus, n_jobs=args.jobs), unit="section")
     start = time.perf_counter()
@@ -293,9 +293,9 @@ def _nmf(args):
 
 def _cached_run(args):
     """What an experiment does before modelling: read, segment and tokenize every report, through the cache."""
-    from nlp.cache import TokenCache, warm_tokens
-    from nlp.corpus import load_corpus
-    from nlp.tokenize import JiebaTokenizer
+    from nlp.text.cache import TokenCache, warm_tokens
+    from nlp.text.corpus import load_corpus
+    from nlp.text.tokenize import JiebaTokenizer
 
     start = time.perf_counter()
     cache = TokenCache(args.cache)
@@ -421,9 +421,9 @@ def measure_processes(work: Path, ours_model: Path, common: dict, single_copies:
 
 def train_model(work: Path) -> Path:
     """The default model (seed and external reports, as ``python -m nlp train --no-eval``), saved as users do."""
-    from nlp.corpus import default_report_paths, load_corpus
-    from nlp.persist import save_classifier
-    from nlp.training import train_classifier
+    from nlp.classify.persist import save_classifier
+    from nlp.classify.training import train_classifier
+    from nlp.text.corpus import default_report_paths, load_corpus
 
     classifier = train_classifier(load_corpus(default_report_paths()), evaluate=False)
     return save_classifier(classifier, work / "ours.skops", force=True)
@@ -608,13 +608,13 @@ def main(argv: list[str] | None = None) -> int:
         run_step_here(args)
         return 0
     if args.batch_size is None:
-        from nlp.parallel import DEFAULT_BATCH
+        from nlp.core.parallel import DEFAULT_BATCH
 
         args.batch_size = DEFAULT_BATCH
 
     from nlp import __version__
-    from nlp.fileio import write_json
-    from nlp.results import git_commit, library_versions
+    from nlp.core.fileio import write_json
+    from nlp.io.results import git_commit, library_versions
 
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)

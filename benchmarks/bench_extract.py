@@ -1,7 +1,7 @@
 """Extraction time per MB for each report format, on the seed reports rendered to HTML, PDF and Word.
 
 Renders the five seed reports to each format (as ``tests/render.py`` does for
-the tests), times :func:`nlp.reading.read_report` on every file ``--repeat``
+the tests), times :func:`nlp.text.reading.read_report` on every file ``--repeat``
 times, and prints and writes ``results/benchmarks/extract.json``: seconds per
 MB of input file and per MB of extracted text, and whether each rendering
 yields the same sentences as the ``.txt`` reading.
@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nlp.corpus import parse_report  # noqa: E402
-from nlp.reading import read_report  # noqa: E402
+from nlp.text.corpus import parse_report  # noqa: E402
+from nlp.text.reading import read_report  # noqa: E402
 from tests.render import render_docx, render_html, render_pdf  # noqa: E402
 
 RENDERERS = {"txt": None, "html": render_html, "pdf": render_pdf, "docx": render_docx}

@@ -23,11 +23,11 @@ __all__ = ["__version__", "load_classifier", "load_corpus"]
 def __getattr__(name: str):
     # Imported on first use, so `python -m nlp corpus` does not pay for scikit-learn and skops.
     if name == "load_classifier":
-        from .persist import load_classifier
+        from nlp.classify.persist import load_classifier
 
         return load_classifier
     if name == "load_corpus":
-        from .corpus import load_corpus
+        from nlp.text.corpus import load_corpus
 
         return load_corpus
     raise AttributeError(f"module 'nlp' has no attribute {name!r}")

@@ -1,5 +1,5 @@
 """``python -m nlp``: see :mod:`nlp.cli`."""
 
-from .cli import main
+from nlp.cli import main
 
 raise SystemExit(main())

@@ -1,9 +1,9 @@
 """The ``python -m nlp`` command line.
 
 Each sub-command is a thin layer over the package API; every error a user can
-cause is an :class:`~nlp.errors.NlpError`, printed as one ``error: …`` line
+cause is an :class:`~nlp.core.errors.NlpError`, printed as one ``error: …`` line
 with exit code 2 and no traceback -- bad options included.  Output paths are
-checked before any work starts (:func:`nlp.fileio.check_output`): never an
+checked before any work starts (:func:`nlp.core.fileio.check_output`): never an
 input, never a device, FIFO or a folder we did not write, never an existing
 file without ``--force``.
 """
@@ -18,10 +18,11 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
-from .errors import InputError, NlpError, OutputError
-from .fileio import check_output, os_reason
-from .parallel import DEFAULT_BATCH
+from nlp import __version__
+from nlp.core.errors import InputError, NlpError, OutputError
+from nlp.core.fileio import check_output, os_reason
+from nlp.core.parallel import DEFAULT_BATCH
+from nlp.io.arguments import OneLineParser, positive_int
 
 # Everything else is imported by the command that needs it, so `--help` starts in a fraction of a
 # second: the corpus stages pull in tqdm and the cleaning tables, prediction scikit-learn and skops.
@@ -29,7 +30,7 @@ from .parallel import DEFAULT_BATCH
 
 def _load_reports(paths: list, progress: bool) -> tuple[list, list[tuple[str, str]]]:
     """The reports at ``paths`` and the files skipped as unreadable; an error only if none could be read."""
-    from .corpus import load_corpus
+    from nlp.text.corpus import load_corpus
 
     skipped: list[tuple[str, str]] = []
     reports = load_corpus(paths, progress=progress, skipped=skipped)
@@ -48,24 +49,6 @@ def _print_skipped(skipped: list[tuple[str, str]]) -> None:
 
 class StdoutError(OutputError):
     """Standard output cannot be written (a full disk behind ``> file``): the output is incomplete."""
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """An argument parser whose errors are one ``error: …`` line with exit code 2, like every other error."""
-
-    def error(self, message: str):
-        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
-
-
-def positive_int(text: str) -> int:
-    """An ``int`` ≥ 1 for a numeric option (``--jobs 0`` or ``-3`` is refused, not silently the default)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def _emit(text: str) -> None:
@@ -88,7 +71,7 @@ def _flush_stdout() -> None:
 
 
 def _cmd_corpus(args: argparse.Namespace) -> int:
-    from .corpus import corpus_table, default_seed_dir, export_sentences, format_table
+    from nlp.text.corpus import corpus_table, default_seed_dir, export_sentences, format_table
 
     paths = args.paths or [default_seed_dir()]
     if args.export:
@@ -128,14 +111,14 @@ def _add_corpus(subparsers) -> None:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     # scikit-learn and skops load only for the commands that need them: `corpus` and `--help` stay quick
-    from .classify import MODEL_NAMES
-    from .corpus import default_report_paths
-    from .persist import card_path, model_outputs, save_classifier
-    from .training import train_classifier
+    from nlp.classify.model import MODEL_NAMES
+    from nlp.classify.persist import card_path, model_outputs, save_classifier
+    from nlp.classify.training import train_classifier
+    from nlp.text.corpus import default_report_paths
 
     if args.model not in MODEL_NAMES:
         raise InputError(f"unknown --model {args.model!r}; choose from {', '.join(MODEL_NAMES)}")
-    from .labels import default_label_files
+    from nlp.classify.labels import default_label_files
 
     paths = args.reports or default_report_paths()
     label_files = _train_label_files(args)
@@ -209,7 +192,7 @@ def _add_train(subparsers) -> None:
 
 def _train_label_files(args: argparse.Namespace) -> list[Path] | None:
     """The shipped label files, then the user's (which win on conflict), each once."""
-    from .labels import default_label_files
+    from nlp.classify.labels import default_label_files
 
     if not args.labels:
         return None
@@ -221,8 +204,8 @@ def _train_label_files(args: argparse.Namespace) -> list[Path] | None:
 
 
 def _load_model(args: argparse.Namespace):
-    from .persist import load_classifier
-    from .tokenize import set_backend
+    from nlp.classify.persist import load_classifier
+    from nlp.text.tokenize import set_backend
 
     classifier = load_classifier(args.model)
     if args.backend:
@@ -234,8 +217,8 @@ def _load_model(args: argparse.Namespace):
 
 
 def _jobs(args: argparse.Namespace, sources: list[str]) -> int:
-    from .parallel import default_jobs
-    from .predict import worth_workers
+    from nlp.classify.predict import worth_workers
+    from nlp.core.parallel import default_jobs
 
     if args.jobs is not None:
         return args.jobs
@@ -244,7 +227,7 @@ def _jobs(args: argparse.Namespace, sources: list[str]) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from .predict import LINE_FIELDS, REPORT_FIELDS, expand_sources, predict_sources
+    from nlp.classify.predict import LINE_FIELDS, REPORT_FIELDS, expand_sources, predict_sources
 
     sources = expand_sources(args.files)
     classifier = _load_model(args)
@@ -309,9 +292,9 @@ def _add_predict(subparsers) -> None:
 
 
 def _cmd_attention(args: argparse.Namespace) -> int:
-    from .attention import attention_profiles, markdown_table
-    from .labels import load_labels
-    from .predict import expand_sources, label_sources
+    from nlp.analysis.attention import attention_profiles, markdown_table
+    from nlp.classify.labels import load_labels
+    from nlp.classify.predict import expand_sources, label_sources
 
     sources = expand_sources(args.files)
     if args.out:
@@ -333,26 +316,26 @@ def _cmd_attention(args: argparse.Namespace) -> int:
 
 def _check_out_folder(out: str, force: bool, inputs: list) -> None:
     """An ``--out`` folder may be new, or (with ``--force``) a results folder we wrote; never an input."""
-    from .results import is_results_dir
+    from nlp.io.results import is_results_dir
 
     check_output(out, force, inputs=[i for i in inputs if i], folder=True, is_ours=is_results_dir)
 
 
 def _results_folder(out: str, config: dict, data: list):
-    """The :class:`~nlp.results.ResultsDir` of an ``--out`` folder, resolved (``--out .`` has no name)."""
-    from .results import ResultsDir
+    """The :class:`~nlp.io.results.ResultsDir` of an ``--out`` folder, resolved (``--out .`` has no name)."""
+    from nlp.io.results import ResultsDir
 
     out_dir = Path(os.path.realpath(out))
     return ResultsDir(out_dir.name, root=out_dir.parent, config=config, data=data)
 
 
 def _write_attention(args: argparse.Namespace, profiles) -> None:
-    from .experiments.attention import write_outputs
+    from nlp.io.attention_outputs import write_attention_outputs
 
     config = {"files": args.files, "model": args.model, "labels": args.labels, "n_bootstrap": args.n_bootstrap}
     config |= {"estimator": args.estimator, "interval": args.interval}
     with _results_folder(args.out, config, args.files) as out:
-        out.write_json("metrics.json", write_outputs(out, profiles))
+        out.write_json("metrics.json", write_attention_outputs(out, profiles))
     print(f"wrote {args.out}", file=sys.stderr)
 
 
@@ -377,7 +360,7 @@ def _add_attention(subparsers) -> None:
 
 
 def _add_estimator_options(parser: argparse.ArgumentParser, default: str) -> None:
-    from .quantify import DEFAULT_INTERVAL, ESTIMATORS, INTERVALS
+    from nlp.analysis.quantify import DEFAULT_INTERVAL, ESTIMATORS, INTERVALS
 
     parser.add_argument(
         "--estimator",
@@ -399,8 +382,8 @@ def _share_estimator(
     name: str, interval: str, classifier, n_draws: int, keep_draws: bool = False, draws_option: str = "--n-bootstrap"
 ):
     """The share estimator a command asked for; one-line errors for what the model or options cannot give."""
-    from .codebook import load_codebook
-    from .quantify import ConfusionMatrix, make_estimator
+    from nlp.analysis.quantify import ConfusionMatrix, make_estimator
+    from nlp.classify.codebook import load_codebook
 
     categories = list(load_codebook().ids)
     if interval in ("wilson", "jeffreys") and name != "count":
@@ -426,11 +409,11 @@ def _share_estimator(
 
 
 def _cmd_panel(args: argparse.Namespace) -> int:
-    from .attention import attention_profiles
-    from .experiments.attention_panel import write_panel_outputs
-    from .labels import load_labels
-    from .panel import check_formula, load_covariates, merge_covariates, report_covariates
-    from .predict import expand_sources, label_sources
+    from nlp.analysis.attention import attention_profiles
+    from nlp.analysis.panel import check_formula, load_covariates, merge_covariates, report_covariates
+    from nlp.classify.labels import load_labels
+    from nlp.classify.predict import expand_sources, label_sources
+    from nlp.io.attention_outputs import write_panel_outputs
 
     sources = expand_sources(args.files)
     _check_out_folder(args.out, args.force, [*args.files, args.model, args.labels, args.covariates])
@@ -484,7 +467,7 @@ def _add_panel(subparsers) -> None:
         metavar="TERMS",
         help="right-hand side of a regression, e.g. 'year + C(genre)'; repeat for several (default: year)",
     )
-    from .quantify import PANEL_ESTIMATOR
+    from nlp.analysis.quantify import PANEL_ESTIMATOR
 
     _add_estimator_options(parser, PANEL_ESTIMATOR)
     parser.add_argument("--n-draws", type=positive_int, default=200, help="share draws per report (default 200)")
@@ -500,8 +483,8 @@ def _add_panel(subparsers) -> None:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from .coding import check_sheet_path, read_codes, write_sheet
-    from .sampling import sample_sentences
+    from nlp.classify.coding import check_sheet_path, read_codes, write_sheet
+    from nlp.classify.sampling import sample_sentences
 
     check_sheet_path(args.out, args.force)
     exclude = {(r.report_id, r.text) for path in args.exclude or () for r in read_codes(path, False).rows}
@@ -530,7 +513,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _add_sample(subparsers) -> None:
-    from .sampling import STRATEGIES, UNCERTAINTY
+    from nlp.classify.sampling import STRATEGIES, UNCERTAINTY
 
     parser = subparsers.add_parser(
         "sample",
@@ -565,9 +548,9 @@ def _add_sample(subparsers) -> None:
 
 
 def _cmd_agreement(args: argparse.Namespace) -> int:
-    from .agreement import agreement, load_coders, markdown, write_agreement
-    from .codebook import load_codebook
-    from .errors import ConfigError
+    from nlp.classify.agreement import agreement, load_coders, markdown, write_agreement
+    from nlp.classify.codebook import load_codebook
+    from nlp.core.errors import ConfigError
 
     if args.out:
         _check_out_folder(args.out, args.force, args.files)
@@ -607,8 +590,8 @@ def _add_agreement(subparsers) -> None:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .coding import read_codes
-    from .validate import evaluate_coded, markdown_report
+    from nlp.classify.coding import read_codes
+    from nlp.classify.validate import evaluate_coded, markdown_report
 
     if args.out:
         _check_out_folder(args.out, args.force, [args.labels, args.model, *args.reports])
@@ -625,7 +608,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.out:
-        from .validate import write_evaluation
+        from nlp.classify.validate import write_evaluation
 
         config = {"model": args.model, "labels": args.labels, "reports": args.reports, "n_bootstrap": args.n_bootstrap}
         with _results_folder(args.out, config, [args.labels, *args.reports]) as out:

@@ -42,6 +42,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+# the cases run in their own folder, which has no seeds/: training is given the shipped labels
+SEED_LABELS = str(SEEDS / "labels.csv")
 SEED_A = SEEDS / "002_d4881d4d3e281476.txt"
 SEED_B = SEEDS / "004_c3f136531b316134.txt"
 VERDICTS = ("ok", "traceback", "data lost", "silently wrong")
@@ -349,9 +351,9 @@ def make_shared(base: Path) -> Shared:
     model = base / "shared" / "model.skops"
     model.parent.mkdir(exist_ok=True)
     os.chmod(model.parent, 0o755)
-    from nlp.corpus import load_corpus
-    from nlp.persist import save_classifier
-    from nlp.training import train_classifier
+    from nlp.classify.persist import save_classifier
+    from nlp.classify.training import train_classifier
+    from nlp.text.corpus import load_corpus
 
     classifier = train_classifier(load_corpus([SEED_A, SEED_B]), model="cnb", evaluate=False)
     save_classifier(classifier, model)
@@ -507,7 +509,7 @@ def _model_with(**params):
 
 def _tokenizers(obj, seen: set[int]):
     """Every tokenizer inside a model (the walk is this file's own, so the matrix also runs on old checkouts)."""
-    from nlp.tokenize import JiebaTokenizer
+    from nlp.text.tokenize import JiebaTokenizer
 
     if id(obj) in seen or isinstance(obj, str | bytes | int | float):
         return
@@ -645,7 +647,7 @@ def _kill_between_renames(w: Path, shared: Shared) -> str | None:
     """A kill while results are being replaced must leave the old or the new folder in place."""
     from unittest import mock
 
-    import nlp.results as results
+    import nlp.io.results as results
 
     root = w / "results"
     with results.ResultsDir("exp", root=root) as out:
@@ -676,7 +678,7 @@ def _kill_between_renames(w: Path, shared: Shared) -> str | None:
 
 def _stale_leftovers(w: Path, shared: Shared) -> str | None:
     """Folders of killed runs (dead pids) are recovered or removed at the next start."""
-    import nlp.results as results
+    import nlp.io.results as results
 
     root = w / "results"
     dead = _dead_pid()
@@ -703,8 +705,8 @@ def _concurrent_save(w: Path, shared: Shared) -> str | None:
 
     import skops.io as sio
 
-    from nlp.errors import NlpError
-    from nlp.persist import load_classifier, save_classifier
+    from nlp.classify.persist import load_classifier, save_classifier
+    from nlp.core.errors import NlpError
 
     classifier = load_classifier(shared.model)
     target = w / "m.skops"
@@ -726,8 +728,8 @@ def _concurrent_save(w: Path, shared: Shared) -> str | None:
 
 def _concurrent_results(w: Path, shared: Shared) -> str | None:
     """Two runs writing the same results folder at once: one wins, the other fails clearly."""
-    from nlp.errors import NlpError
-    from nlp.results import ResultsDir
+    from nlp.core.errors import NlpError
+    from nlp.io.results import ResultsDir
 
     root = w / "results"
     first = ResultsDir("exp", root=root)
@@ -749,10 +751,10 @@ def _concurrent_results(w: Path, shared: Shared) -> str | None:
 
 def _wrong_cache(w: Path, shared: Shared) -> str | None:
     """Cache entries of another shape are misses, not crashes."""
-    from nlp.cache import TokenCache, warm_tokens
-    from nlp.corpus import load_corpus, parse_report
-    from nlp.reading import read_report
-    from nlp.tokenize import JiebaTokenizer
+    from nlp.text.cache import TokenCache, warm_tokens
+    from nlp.text.corpus import load_corpus, parse_report
+    from nlp.text.reading import read_report
+    from nlp.text.tokenize import JiebaTokenizer
 
     cache = TokenCache(w / "cache")
     report = parse_report(SEED_A)
@@ -840,14 +842,25 @@ CASES: list[Case] = [
     Case(
         "train-card-exists",
         "data",
-        ("train", str(SEED_A), "--out", "{w}/m.skops", "--no-eval"),
+        ("train", str(SEED_A), "--labels", SEED_LABELS, "--out", "{w}/m.skops", "--no-eval"),
         fragment="m.card.md already exists",
         setup=_model_and_card(card_only=True),
     ),
     Case(
         "train-force-replaces-both",
         "data",
-        ("train", str(SEED_A), "--out", "{w}/m.skops", "--no-eval", "--force", "--model", "cnb"),
+        (
+            "train",
+            str(SEED_A),
+            "--labels",
+            SEED_LABELS,
+            "--out",
+            "{w}/m.skops",
+            "--no-eval",
+            "--force",
+            "--model",
+            "cnb",
+        ),
         code=0,
         setup=_model_and_card(card_only=False),
         may_change=("m.skops", "m.card.md"),
@@ -855,7 +868,7 @@ CASES: list[Case] = [
     Case(
         "train-full-disk",
         "data",
-        ("train", str(SEED_A), "--out", "{w}/m.skops", "--no-eval", "--model", "cnb"),
+        ("train", str(SEED_A), "--labels", SEED_LABELS, "--out", "{w}/m.skops", "--no-eval", "--model", "cnb"),
         fragment="cannot write",
         mode="subprocess",
         limits={"fsize": 100_000},
@@ -935,7 +948,7 @@ CASES: list[Case] = [
     Case(
         "train-readonly-out-folder",
         "traceback",
-        ("train", str(SEED_A), "--out", "{w}/ro/m.skops", "--no-eval"),
+        ("train", str(SEED_A), "--labels", SEED_LABELS, "--out", "{w}/ro/m.skops", "--no-eval"),
         fragment="Permission denied",
         setup=_readonly_out,
         mode="subprocess",

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import mplfonts
 
-from nlp.cleaning import META_LABELS, clean_report, parse_meta_fields
-from nlp.reading import read_report
+from nlp.text.cleaning import META_LABELS, clean_report, parse_meta_fields
+from nlp.text.reading import read_report
 
 #: Noto Sans CJK SC, shipped by mplfonts.
 CJK_FONT = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"

@@ -31,10 +31,15 @@ def test_corpus_table_lists_every_seed():
     assert {"review", "problems", "plan"} <= set(header)
 
 
-def test_corpus_runs_from_another_folder(tmp_path):
-    result = run_cli("corpus", cwd=tmp_path)
+def test_corpus_runs_from_another_folder_given_the_reports(tmp_path):
+    result = run_cli("corpus", str(SEEDS), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "荫田镇" in result.stdout
+
+
+def test_corpus_without_paths_outside_a_checkout_says_what_to_give(tmp_path):
+    # the package never falls back to data next to its own files (an installed wheel has none)
+    assert_one_line_error(run_cli("corpus", cwd=tmp_path), "no seeds/ folder")
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])

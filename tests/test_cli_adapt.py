@@ -4,8 +4,8 @@ import csv
 
 import pytest
 
-from nlp.corpus import load_corpus
-from nlp.labels import labels_for, load_labels
+from nlp.classify.labels import labels_for, load_labels
+from nlp.text.corpus import load_corpus
 
 from .helpers import ROOT, assert_one_line_error, run_cli
 

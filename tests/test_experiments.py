@@ -110,7 +110,7 @@ def test_classification_experiment_reports_protocols_intervals_and_baselines(tmp
 @pytest.mark.parametrize("path", sorted((ROOT / "experiments" / "configs").glob("*.toml")), ids=lambda p: p.stem)
 def test_every_shipped_config_passes_its_checks(path):
     from nlp.experiments import EXPERIMENTS, check_config
-    from nlp.results import load_config
+    from nlp.io.results import load_config
 
     assert path.stem in EXPERIMENTS
     check_config(load_config(path), path)

@@ -10,14 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nlp.corpus import default_report_paths, load_corpus
-from nlp.labels import default_label_files, labels_for, load_labels
-from nlp.predict import predict_sources
-from nlp.records import CONTEXT_SEPARATOR, sentence_records
-from nlp.sentences import HEADING_SEPARATOR, lead_clause
-from nlp.structure import ITEM_RE, Section, build_sections, find_headings
-from nlp.tokenize import set_backend
-from nlp.training import build_classifier
+from nlp.classify.labels import default_label_files, labels_for, load_labels
+from nlp.classify.predict import predict_sources
+from nlp.classify.training import build_classifier
+from nlp.text.corpus import default_report_paths, load_corpus
+from nlp.text.records import CONTEXT_SEPARATOR, sentence_records
+from nlp.text.sentences import HEADING_SEPARATOR, lead_clause
+from nlp.text.structure import ITEM_RE, Section, build_sections, find_headings
+from nlp.text.tokenize import set_backend
 
 from .helpers import SEED_FILES
 
@@ -89,7 +89,7 @@ def test_records_are_those_joined_per_sentence(reports):
 
 def test_one_long_report_gives_the_records_and_sections_of_the_slow_way(reports):
     # the seeds concatenated: one long report whose sections recur, where per-sentence joins were quadratic
-    from nlp.corpus import parse_text
+    from nlp.text.corpus import parse_text
 
     text = "".join(path.read_text(encoding="utf-8") for path in SEED_FILES) * 3
     report = parse_text(text, "long")
@@ -114,7 +114,7 @@ def test_a_jieba_model_predicts_identically_with_rjieba_and_in_pieces(reports, t
     # the command-line path: one report split into pieces across workers
     sources = [str(reports[0].raw.path), str(reports[-1].raw.path)]
     sequential = list(predict_sources(classifier, sources, n_jobs=1))
-    monkeypatch.setattr("nlp.predict.MIN_PIECE", 20)
+    monkeypatch.setattr("nlp.classify.predict.MIN_PIECE", 20)
     assert list(predict_sources(classifier, sources, n_jobs=2)) == sequential
     n = len(reports[0].sentences)
     assert [row["label"] for row in sequential[:n]] == list(classifier.classes_[with_jieba[:n].argmax(axis=1)])

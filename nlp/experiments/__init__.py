@@ -1,7 +1,7 @@
 """The analyses behind ``experiments/*.py``: each module has ``run(config, out, progress)``.
 
 ``config`` is the experiment's TOML config as a dict, ``out`` a
-:class:`nlp.results.ResultsDir`; ``run`` writes metrics, tables and figures
+:class:`nlp.io.results.ResultsDir`; ``run`` writes metrics, tables and figures
 into ``out`` and returns the metrics dict.  Scripts in ``experiments/`` only
 read the config, open the results folder and call ``run``.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from ..errors import NlpError
-from ..results import ConfigRule, ResultsDir, load_config, validate_config
+from nlp.core.errors import NlpError
+from nlp.io.results import ConfigRule, ResultsDir, load_config, validate_config
 
 #: Experiments in the order the main run executes them.
 EXPERIMENTS = ("corpus_stats", "classification", "topics", "attention", "attention_panel", "active_learning")
@@ -97,7 +97,7 @@ def check_config(config: dict, source: str | Path) -> dict:
     ConfigError
         If a key holds a value of the wrong type or range (``k_min > k_max`` too).
     """
-    from ..errors import ConfigError
+    from nlp.core.errors import ConfigError
 
     validate_config(config, CONFIG_RULES, source)
     if config.get("k_min", 1) > config.get("k_max", config.get("k_min", 1)):
@@ -111,9 +111,9 @@ def load_reports(config: dict, progress: bool = False) -> list:
     A re-run of an experiment on the same reports reads sentences and tokens
     from ``.cache/nlp`` instead of cleaning and segmenting them again.
     """
-    from ..cache import TokenCache, warm_tokens
-    from ..corpus import load_corpus
-    from ..tokenize import JiebaTokenizer
+    from nlp.text.cache import TokenCache, warm_tokens
+    from nlp.text.corpus import load_corpus
+    from nlp.text.tokenize import JiebaTokenizer
 
     cache = TokenCache() if config.get("cache", True) else None
     reports = load_corpus(config.get("reports", "seeds"), progress=progress, cache=cache)
@@ -144,7 +144,7 @@ def run_experiment(
 
 def script_main(name: str, argv: list[str] | None = None) -> int:
     """Command line of ``experiments/<name>.py``: ``--config``, ``--results``, ``--quiet``."""
-    from ..cli import OneLineParser
+    from nlp.io.arguments import OneLineParser
 
     parser = OneLineParser(description=f"Run the {name} experiment and write results/{name}/.")
     parser.add_argument("--config", default=str(CONFIG_DIR / f"{name}.toml"), help="TOML config (default: %(default)s)")
@@ -168,7 +168,7 @@ def script_main(name: str, argv: list[str] | None = None) -> int:
 
 def run_all_main(argv: list[str] | None = None) -> int:
     """Command line of ``experiments/run_all.py``: every experiment with its default config."""
-    from ..cli import OneLineParser
+    from nlp.io.arguments import OneLineParser
 
     parser = OneLineParser(description="Run every experiment on the shipped seeds into results/.")
     parser.add_argument("--results", default="results", help="results root folder (default: %(default)s)")

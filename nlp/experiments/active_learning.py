@@ -8,7 +8,7 @@ never coded) and the other parts are the researcher's own **pool**.  Starting
 from the model trained on the five seed reports, the researcher codes
 ``batch`` pool sentences per round -- drawn at random, or the ones the
 current model is least sure of (margin, at most ⌈batch / pool reports⌉ from
-one report: :func:`nlp.sampling.select_uncertain`) -- and retrains on the
+one report: :func:`nlp.classify.sampling.select_uncertain`) -- and retrains on the
 seeds plus every sentence coded so far.  After each round the model labels
 the test places.  Both strategies share each partition, so they are
 compared on the same places.
@@ -36,16 +36,16 @@ import numpy as np
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from ..classify import PolicyClassifier, make_model
-from ..codebook import load_codebook
-from ..evaluate import place_groups
-from ..features import make_features
-from ..labels import labels_for, load_labels
-from ..plotting import SERIES_COLORS, new_figure, save_figure
-from ..records import sentence_records
-from ..results import ResultsDir
-from ..sampling import select_uncertain, uncertainty_scores
-from . import load_reports
+from nlp.classify.codebook import load_codebook
+from nlp.classify.evaluate import place_groups
+from nlp.classify.features import make_features
+from nlp.classify.labels import labels_for, load_labels
+from nlp.classify.model import PolicyClassifier, make_model
+from nlp.classify.sampling import select_uncertain, uncertainty_scores
+from nlp.experiments import load_reports
+from nlp.io.plotting import SERIES_COLORS, new_figure, save_figure
+from nlp.io.results import ResultsDir
+from nlp.text.records import sentence_records
 
 STRATEGIES = ("random", "uncertainty")
 STRATEGY_NAMES = {"random": "随机抽样 (random)", "uncertainty": "不确定性抽样 (uncertainty, margin)"}

@@ -2,10 +2,10 @@
 
 1. **Held-out shares.** Every sentence of the 67 labelled reports (5 seeds,
    62 external excerpts) is predicted by a model that never saw its place:
-   :func:`nlp.evaluate.grouped_evaluation` with ``outer_splits`` folds of
+   :func:`nlp.classify.evaluate.grouped_evaluation` with ``outer_splits`` folds of
    whole places, the default classifier at a fixed C (no grid), and a
    temperature fitted on held-out places of each training part.  Each
-   report's shares are then estimated three ways (:mod:`nlp.quantify`);
+   report's shares are then estimated three ways (:mod:`nlp.analysis.quantify`);
    the adjusted estimator corrects with the confusion matrix of the *other*
    folds' held-out predictions, so no report's own errors enter its
    correction.  The error is the absolute difference from the hand-coded
@@ -23,31 +23,33 @@
 
 from __future__ import annotations
 
-import re
 import time
-from pathlib import Path
 
 import numpy as np
 
-from ..attention import attention_profiles
-from ..codebook import load_codebook
-from ..evaluate import grouped_evaluation
-from ..labels import labels_for, load_labels
-from ..panel import merge_covariates, panel_rows, regression_markdown, report_covariates, share_regression
-from ..plotting import category_label, plot_effects, plot_interval_panels, plot_shares_with_intervals, save_figure
-from ..quantify import (
+from nlp.analysis.attention import attention_profiles
+from nlp.analysis.panel import (
+    merge_covariates,
+    report_covariates,
+    source_provinces,
+)
+from nlp.analysis.quantify import (
     DEFAULT_ESTIMATOR,
     ESTIMATOR_NAMES,
     ESTIMATORS,
-    INTERVAL_NAMES,
     PANEL_ESTIMATOR,
     ConfusionMatrix,
     make_estimator,
 )
-from ..records import sentence_records
-from ..results import ResultsDir
-from ..training import build_classifier, sentence_groups
-from . import load_reports
+from nlp.classify.codebook import load_codebook
+from nlp.classify.evaluate import grouped_evaluation
+from nlp.classify.labels import labels_for, load_labels
+from nlp.classify.training import build_classifier, sentence_groups
+from nlp.experiments import load_reports
+from nlp.io.attention_outputs import write_panel_outputs
+from nlp.io.plotting import plot_shares_with_intervals, save_figure
+from nlp.io.results import ResultsDir
+from nlp.text.records import sentence_records
 
 #: Intervals whose coverage of the hand-coded shares is measured, per estimator.
 INTERVALS_OF = {
@@ -348,163 +350,3 @@ def share_error_markdown(error: dict, categories) -> str:
             f"{t['group_mean_ratio_to_count_ci95'][1]:.2f}) |"
         )
     return "\n".join(lines) + "\n"
-
-
-def source_provinces(path) -> dict[str, dict]:
-    """Provinces of the external reports from the table in ``SOURCES.md`` (``raw/001_x.txt | … | 江苏 |``)."""
-    if not path or not Path(path).is_file():
-        return {}
-    provinces = {}
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) > 3 and re.fullmatch(r"raw/[\w.]+\.txt", cells[0]):
-            province = cells[2]
-            provinces[Path(cells[0]).stem] = {"province": None if "not named" in province else province}
-    return provinces
-
-
-def write_panel_outputs(
-    out: ResultsDir,
-    profiles,
-    covariates: dict[str, dict],
-    formulas=("year",),
-    year_range=(None, None),
-    min_reports: int = 10,
-    seed: int = 0,
-    reference=None,
-) -> dict:
-    """The long panel, attention by year, regressions and figures of a set of profiles (also used by the CLI)."""
-    categories = list(load_codebook().ids)
-    whole = [p for p in profiles if p.part == "all"]
-    estimator = whole[0].estimator if whole else ""
-    interval = whole[0].interval if whole else ""
-    caption = f"{ESTIMATOR_NAMES.get(estimator, estimator)}; 95% interval: {INTERVAL_NAMES.get(interval, interval)}"
-    out.write_csv("panel_long.csv", panel_rows(profiles, covariates))
-    low_year, high_year = year_range
-    in_range = [
-        p
-        for p in whole
-        if covariates.get(p.report_id, {}).get("year") is not None
-        and (low_year is None or covariates[p.report_id]["year"] >= low_year)
-        and (high_year is None or covariates[p.report_id]["year"] <= high_year)
-    ]
-    present = {c: sum(1 for p in in_range if p.sentence_share[c] * p.n_sentences >= 0.5) for c in categories}
-    chosen = [c for c in categories if present[c] >= min_reports]
-    by_year = _by_year(in_range, covariates, chosen, seed)
-    out.write_csv("attention_by_year.csv", by_year)
-    metrics = {
-        "estimator": estimator,
-        "interval": interval,
-        "reports_in_years": len(in_range),
-        "categories": chosen,
-        "reports_with_category": present,
-        "regressions": {},
-    }
-    if by_year:
-        years = sorted({r["year"] for r in by_year})
-        panels = {}
-        for c in chosen:
-            rows = {r["year"]: r for r in by_year if r["category"] == c}
-            panels[category_label(c, "zh")] = tuple(
-                [rows[yv][key] if yv in rows else np.nan for yv in years] for key in ("share", "low", "high")
-            )
-        fig = plot_interval_panels(
-            [str(yv) for yv in years],
-            panels,
-            f"按年份的注意力分配 (attention by year): {caption}\n"
-            "点 = 该年报告的平均占比; 区间 = 报告重抽样 × 各报告占比抽样 (reports resampled × share draws)",
-            "句子占比 (share)",
-        )
-        save_figure(fig, out.path("attention_by_year"))
-    shares = {p.report_id: p.sentence_share for p in in_range}
-    draws = {p.report_id: p.draws for p in in_range} if all(p.draws is not None for p in in_range) else None
-    effects, all_rows = {}, []
-    for formula in formulas:
-        rows = share_regression(shares, covariates, formula, draws=draws, categories=chosen, seed=seed)
-        for r in rows:
-            r["shares"] = estimator
-        all_rows += rows
-        metrics["regressions"][formula] = _compact(rows)
-        effects.update(
-            {f"{r['term']} | ~ {formula}": {} for r in rows if r.get("term") and not r["term"].startswith("C(")}
-        )
-        for r in rows:
-            key = f"{r.get('term')} | ~ {formula}"
-            if key in effects:
-                effects[key][r["category"]] = (r["ame_pp"], r["ame_low"], r["ame_high"])
-        if reference is not None:
-            ref_shares = {p.report_id: p.sentence_share for p in reference if p.report_id in shares}
-            ref_rows = share_regression(ref_shares, covariates, formula, categories=chosen, seed=seed)
-            for r in ref_rows:
-                r["shares"] = "hand-coded"
-            all_rows += ref_rows
-            metrics["regressions"][f"{formula} [hand-coded shares]"] = _compact(ref_rows)
-    out.write_csv("regression.csv", all_rows)
-    text = ""
-    for formula in formulas:
-        for kind in (estimator, "hand-coded"):
-            rows = [r for r in all_rows if r["formula"] == formula and r["shares"] == kind]
-            if rows:
-                name = ESTIMATOR_NAMES.get(kind, kind) if kind != "hand-coded" else "hand-coded labels (counts)"
-                text += f"### share ~ {formula} — shares: {name}\n\n" + regression_markdown(rows, estimator=name) + "\n"
-    out.write_text("regression.md", text)
-    if effects:
-        fig = plot_effects(
-            effects,
-            f"协变量效应 (average marginal effects, pp): {caption}\nfractional logit, 95% intervals",
-            "百分点 (pp)",
-        )
-        save_figure(fig, out.path("covariate_effects"))
-    return metrics
-
-
-def _compact(rows) -> list[dict]:
-    keys = (
-        "category",
-        "term",
-        "coef",
-        "coef_low",
-        "coef_high",
-        "ame_pp",
-        "ame_low",
-        "ame_high",
-        "p_value",
-        "n_reports",
-        "n_clusters",
-        "note",
-    )
-    return [{k: (round(r[k], 4) if isinstance(r.get(k), float) else r.get(k)) for k in keys if k in r} for r in rows]
-
-
-def _by_year(profiles, covariates, categories, seed: int, n_boot: int = 1000) -> list[dict]:
-    """Mean share per year and category; interval: reports resampled within the year, each at one of its draws."""
-    rng = np.random.default_rng(seed)
-    index = {c: i for i, c in enumerate(load_codebook().ids)}
-    years = sorted({covariates[p.report_id]["year"] for p in profiles})
-    rows = []
-    for year in years:
-        members = [p for p in profiles if covariates[p.report_id]["year"] == year]
-        for c in categories:
-            point = float(np.mean([p.sentence_share[c] for p in members]))
-            values = np.empty(n_boot)
-            for b in range(n_boot):
-                picked = rng.integers(0, len(members), len(members))
-                shares = []
-                for i in picked:
-                    p = members[i]
-                    shares.append(
-                        p.draws[rng.integers(0, len(p.draws)), index[c]] if p.draws is not None else p.sentence_share[c]
-                    )
-                values[b] = np.mean(shares)
-            low, high = np.percentile(values, [2.5, 97.5])
-            rows.append(
-                {
-                    "year": int(year),
-                    "category": c,
-                    "reports": len(members),
-                    "share": round(point, 4),
-                    "low": round(float(low), 4),
-                    "high": round(float(high), 4),
-                }
-            )
-    return rows

@@ -3,7 +3,7 @@
 Three protocols, each with the same baselines:
 
 * ``held_out_places`` -- the main figure.  All labelled reports (the seeds
-  and the external corpus) are grouped by place (:func:`nlp.evaluate.place_groups`);
+  and the external corpus) are grouped by place (:func:`nlp.classify.evaluate.place_groups`);
   one place at a time is held out, the model is trained on all the others
   with its regularisation strength and temperature chosen on held-out places
   of that training part only, and scored on the held-out place.
@@ -33,10 +33,8 @@ from sklearn.metrics import cohen_kappa_score
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
-from ..classify import KeywordRuleClassifier, PolicyClassifier, majority_baseline, make_model
-from ..codebook import load_codebook
-from ..errors import ConfigError
-from ..evaluate import (
+from nlp.classify.codebook import load_codebook
+from nlp.classify.evaluate import (
     GroupedResult,
     accuracy_above,
     aligned_proba,
@@ -48,14 +46,16 @@ from ..evaluate import (
     summarize,
     summarize_grouped,
 )
-from ..features import DEFAULT_BLOCKS, TEXT_BLOCKS, make_features
-from ..labels import HeadingRuleLabeler, labels_for, load_labels
-from ..persist import save_classifier
-from ..plotting import plot_confusion, plot_curves, plot_per_class_f1, plot_reliability, save_figure
-from ..records import get_field, sentence_records
-from ..results import ResultsDir
-from ..training import REVIEW_ACCURACY, sentence_groups, train_classifier
-from . import load_reports
+from nlp.classify.features import DEFAULT_BLOCKS, TEXT_BLOCKS, make_features
+from nlp.classify.labels import HeadingRuleLabeler, labels_for, load_labels
+from nlp.classify.model import KeywordRuleClassifier, PolicyClassifier, majority_baseline, make_model
+from nlp.classify.persist import save_classifier
+from nlp.classify.training import REVIEW_ACCURACY, sentence_groups, train_classifier
+from nlp.core.errors import ConfigError
+from nlp.experiments import load_reports
+from nlp.io.plotting import plot_confusion, plot_curves, plot_per_class_f1, plot_reliability, save_figure
+from nlp.io.results import ResultsDir
+from nlp.text.records import get_field, sentence_records
 
 PRIMARY_MODEL = "logreg"
 MODEL_FILE = "policy_classifier.skops"
@@ -180,7 +180,7 @@ class Corpus:
         self.is_seed = np.isin(self.report_ids, list(seed_ids))
 
     def summary(self, result: GroupedResult, labels, mask, n_boot: int, seed: int) -> dict:
-        """:func:`~nlp.evaluate.summarize_grouped` of ``result`` on the ``mask``ed sentences (all for ``None``)."""
+        """``summarize_grouped`` of ``result`` on the ``mask``ed sentences (all for ``None``)."""
         return summarize_grouped(self.y, result, labels, self.groups, self.report_ids, mask, n_boot, seed)
 
     def description(self) -> dict:

@@ -11,12 +11,12 @@ from collections import Counter
 
 import numpy as np
 
-from ..corpus import SENTENCE_FIELDS, corpus_table
-from ..plotting import SERIES_COLORS, new_figure, save_figure
-from ..results import ResultsDir
-from ..structure import PARTS
-from ..tokenize import JiebaTokenizer
-from . import load_reports
+from nlp.experiments import load_reports
+from nlp.io.plotting import SERIES_COLORS, new_figure, save_figure
+from nlp.io.results import ResultsDir
+from nlp.text.corpus import SENTENCE_FIELDS, corpus_table
+from nlp.text.structure import PARTS
+from nlp.text.tokenize import JiebaTokenizer
 
 PART_NAMES = {"review": "工作总结 (review)", "problems": "存在问题 (problems)", "plan": "工作计划 (plan)"}
 

@@ -34,9 +34,10 @@ import numpy as np
 from sklearn.decomposition import NMF
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from ..codebook import load_codebook
-from ..labels import labels_for, load_labels
-from ..plotting import (
+from nlp.classify.codebook import load_codebook
+from nlp.classify.labels import labels_for, load_labels
+from nlp.experiments import load_reports
+from nlp.io.plotting import (
     category_label,
     plot_curves,
     plot_grouped_bars,
@@ -45,10 +46,10 @@ from ..plotting import (
     plot_top_terms,
     save_figure,
 )
-from ..reading import list_report_files
-from ..results import ResultsDir, data_hashes
-from ..tokenize import JiebaTokenizer
-from ..topic_metrics import (
+from nlp.io.results import ResultsDir, data_hashes
+from nlp.text.reading import list_report_files
+from nlp.text.tokenize import JiebaTokenizer
+from nlp.topics.metrics import (
     assign_topics,
     category_shares_by_report,
     category_topic_matrix,
@@ -60,7 +61,7 @@ from ..topic_metrics import (
     stability,
     unshared_dominant_topics,
 )
-from ..topics import (
+from nlp.topics.models import (
     NON_SUBSTANTIVE,
     LDATopicModel,
     NMFTopicModel,
@@ -70,7 +71,6 @@ from ..topics import (
     topic_documents,
     topic_shares,
 )
-from . import load_reports
 
 TIME_BUDGET_S = 180
 TARGETS = {"npmi": 0.20, "diversity": 0.9, "stability": 0.85}
@@ -108,8 +108,8 @@ class TopicCorpus:
 
     Examples
     --------
-    >>> from nlp.corpus import load_corpus
-    >>> from nlp.labels import labels_for, load_labels
+    >>> from nlp.text.corpus import load_corpus
+    >>> from nlp.classify.labels import labels_for, load_labels
     >>> reports = load_corpus("seeds")
     >>> corpus = TopicCorpus(reports, labels_for(reports, load_labels()), "section", list(load_codebook().ids))
     >>> len(corpus.fit_docs), len(corpus.sentences), corpus.substantive[:2]

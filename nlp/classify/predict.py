@@ -1,0 +1,319 @@
+"""Label the sentences of report files: streaming, in batches, on several cores or a Dask cluster.
+
+Reports are read, segmented and classified a batch of files at a time in
+worker processes, and rows come back in input order as soon as their batch
+is done, so memory stays flat however many reports there are.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from nlp.classify.codebook import load_codebook
+from nlp.classify.evaluate import aligned_proba
+from nlp.core.errors import InputError
+from nlp.core.parallel import DEFAULT_BATCH, batches, can_fork, default_jobs, ordered_map
+from nlp.text.corpus import Report, parse_report, parse_text
+from nlp.text.reading import decode_bytes, list_report_files, read_report, read_stdin
+from nlp.text.records import sentence_records
+from nlp.text.tokenize import get_engine, iter_tokenizers
+
+REPORT_FIELDS = ("source", "index", "text", "heading", "part", "label", "score", "check")
+LINE_FIELDS = ("source", "line", "text", "label", "score", "check")
+#: Review threshold for a model whose card records none (models trained before cards had one).
+DEFAULT_REVIEW_THRESHOLD = 0.5
+
+
+def codebook_proba(classifier, records) -> np.ndarray:
+    """``classifier.predict_proba(records)`` with columns in codebook order (absent classes 0)."""
+    return aligned_proba(classifier, records, load_codebook().ids)
+
+
+def label_reports(
+    reports: Iterable[Report], classifier=None, hand_labels: dict | None = None, with_proba: bool = False
+) -> Iterator[tuple]:
+    """Yield each report with a label and a label source per sentence.
+
+    Hand labels (``{(report_id, text): label}``) win where they exist; the
+    classifier labels the rest.  Reports stream through one at a time.
+    With ``with_proba`` each item also carries the sentences' probabilities
+    in codebook order (calibrated as the model is; one-hot where hand-coded):
+    ``(report, labels, sources, proba)``.
+    """
+    hand_labels = hand_labels or {}
+    categories = list(load_codebook().ids)
+    for report in reports:
+        labels = [hand_labels.get((report.report_id, s.text)) for s in report.sentences]
+        missing = [i for i, label in enumerate(labels) if label is None]
+        if missing and classifier is None:
+            raise ValueError(f"{report.report_id}: {len(missing)} sentences have no label and no classifier was given")
+        proba = np.zeros((len(labels), len(categories)))
+        if missing:
+            records = sentence_records([report])
+            chosen = [records[i] for i in missing]
+            if with_proba:
+                proba[missing] = codebook_proba(classifier, chosen)
+                predicted = [categories[j] for j in proba[missing].argmax(axis=1)]
+            else:
+                predicted = classifier.predict(chosen)
+            for i, label in zip(missing, predicted, strict=True):
+                labels[i] = str(label)
+        predicted_at = set(missing)
+        sources = ["predicted" if i in predicted_at else "hand-coded" for i in range(len(labels))]
+        if with_proba:
+            for i, label in enumerate(labels):
+                if i not in predicted_at:
+                    proba[i, categories.index(label)] = 1.0
+            yield report, labels, sources, proba
+        else:
+            yield report, labels, sources
+
+
+def review_threshold_of(classifier) -> float:
+    """The score below which a label should be checked by hand, from the model card.
+
+    It is the lowest score at which held-out sentences from places the model
+    had not seen were right at least 90% of the time (see the model card).
+    """
+    metrics = (getattr(classifier, "model_card_", None) or {}).get("heldout_metrics") or {}
+    return float(metrics.get("review_threshold", DEFAULT_REVIEW_THRESHOLD))
+
+
+STDIN = "-"
+
+
+def expand_sources(sources: Iterable[str]) -> list[str]:
+    """Files as given, folders replaced by their report files, ``-`` (standard input) kept."""
+    return [str(f) for s in sources for f in ([s] if s == STDIN else list_report_files(s))]
+
+
+def _read_source(source: str) -> tuple[str, str]:
+    if source == STDIN:
+        return decode_bytes(read_stdin(), "<stdin>")[0], "stdin"
+    raw = read_report(source)
+    return raw.text, raw.report_id
+
+
+def _report(source: str) -> Report:
+    return parse_text(*_read_source(source)) if source == STDIN else parse_report(source)
+
+
+def _inputs_for_source(source: str, one_per_line: bool) -> tuple[list, list[dict]]:
+    """Classifier inputs for one source and the output rows they belong to (without labels)."""
+    if one_per_line:
+        text, source_id = _read_source(source)
+        lines = [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        inputs: list = [line for _, line in lines]
+        base = [{"source": source_id, "line": n, "text": line} for n, line in lines]
+    else:
+        inputs = sentence_records([_report(source)])
+        keys = ("index", "text", "heading", "part")
+        base = [{"source": r["report_id"], **{k: r[k] for k in keys}} for r in inputs]
+    if not inputs:
+        raise InputError(f"{source}: no sentences to label")
+    return inputs, base
+
+
+def rows_for_sources(classifier, sources: Sequence[str], one_per_line: bool = False) -> list[dict]:
+    """Labelled rows for each sentence of ``sources`` (or each non-empty line, with ``one_per_line``).
+
+    All sentences of the batch go through the classifier in one call: the
+    per-call overhead of a nine-part feature union is larger than a report.
+    """
+    inputs, base = [], []
+    for source in sources:
+        source_inputs, source_base = _inputs_for_source(source, one_per_line)
+        inputs += source_inputs
+        base += source_base
+    scored = classifier.predict_with_scores(inputs) if inputs else []
+    return _labelled_rows(base, scored, review_threshold_of(classifier))
+
+
+def _labelled_rows(base: list[dict], scored: list[tuple[str, float]], threshold: float) -> list[dict]:
+    return [
+        {**row, "label": label, "score": round(score, 4), "check": score < threshold}
+        for row, (label, score) in zip(base, scored, strict=True)
+    ]
+
+
+_worker_models: dict[str, object] = {}
+
+
+def _worker_model(key: str, classifier):
+    """The first copy of the classifier a worker received for ``key``.
+
+    Every task carries a pickled copy of the model; reusing the first one
+    keeps its vocabulary lookup caches warm from batch to batch.
+    """
+    if key not in _worker_models:
+        _worker_models.clear()  # one run's model at a time
+        _worker_models[key] = classifier
+    return _worker_models[key]
+
+
+class _Task(NamedTuple):
+    """One batch of files for a worker; ``option`` is ``one_per_line`` or ``(hand labels, with_proba)``."""
+
+    key: str
+    classifier: object
+    sources: list[str]
+    option: object
+
+
+def _tasks(classifier, sources: Sequence[str], batch_size: int, option) -> list[_Task]:
+    key = uuid.uuid4().hex
+    return [_Task(key, classifier, batch, option) for batch in batches(list(sources), batch_size)]
+
+
+def _rows_for_batch(task: _Task) -> list[dict]:
+    return rows_for_sources(_worker_model(task.key, task.classifier), task.sources, one_per_line=task.option)
+
+
+def _workers(sources: Sequence[str], n_jobs: int | None, scheduler: str | None) -> tuple[int | None, str | None]:
+    """``(n_jobs, scheduler)`` to use: standard input can only be read in this process."""
+    return (1, None) if STDIN in sources else (n_jobs, scheduler)
+
+
+def _map_batches(func, tasks: list[_Task], sources, n_jobs, scheduler, progress: bool) -> Iterator:
+    """``func`` over the batch tasks, in order, with a progress bar counting files."""
+    bar = tqdm(total=len(sources), desc="labelling reports", unit="report", disable=not progress)
+    with bar:
+        for task, result in zip(tasks, ordered_map(func, tasks, *_workers(sources, n_jobs, scheduler)), strict=True):
+            bar.update(len(task.sources))
+            yield result
+
+
+#: Total size of the input files above which the command line uses every core even for a few files:
+#: one large report is then labelled in pieces on several workers.
+SPLIT_BYTES = 2_000_000
+#: Fewest sentences in a piece of a report sent to a worker: a smaller piece costs more to ship than to label.
+MIN_PIECE = 2000
+
+
+def worth_workers(sources: Sequence[str], batch_size: int = DEFAULT_BATCH) -> bool:
+    """Whether labelling ``sources`` gains from worker processes: more than a batch of files, or much text."""
+    if len(sources) > batch_size:
+        return True
+    if STDIN in sources:
+        return False
+    try:
+        return sum(os.path.getsize(source) for source in sources) > SPLIT_BYTES
+    except OSError:
+        return False  # an unreadable file: reading it in this process gives the one-line error
+
+
+class _Piece(NamedTuple):
+    """Classifier inputs for a worker: a part of the sentences of one or a few reports."""
+
+    key: str
+    classifier: object
+    inputs: list
+
+
+def _score_piece(piece: _Piece) -> list[tuple[str, float]]:
+    return _worker_model(piece.key, piece.classifier).predict_with_scores(piece.inputs)
+
+
+def _predict_in_pieces(
+    classifier, sources: Sequence[str], one_per_line: bool, n_jobs: int, progress: bool
+) -> Iterator[dict]:
+    """Rows of ``sources``, read here one at a time, their sentences labelled in pieces on ``n_jobs`` workers.
+
+    Fewer batches of files than workers would leave cores idle -- a single
+    large report used one.  Each sentence's features and scores depend on
+    that sentence alone, so the pieces give exactly the rows of one call.
+    The next report is read while the workers label the last one's pieces.
+    """
+    key = uuid.uuid4().hex
+    threshold = review_threshold_of(classifier)
+    waiting: deque[tuple[list[dict], bool]] = deque()  # rows of each piece in flight, and if it ends a source
+    shipped = classifier
+    if can_fork():
+        # Forked workers inherit the model (and its lookup tables, built here by labelling one
+        # sentence) from this process: no piece needs to carry a pickled copy.
+        classifier.predict_with_scores([{"text": "预热"}, "预热"])
+        _worker_model(key, classifier)
+        shipped = None
+
+    def pieces() -> Iterator[_Piece]:
+        for source in sources:
+            inputs, base = _inputs_for_source(source, one_per_line)
+            size = max(MIN_PIECE, -(-len(inputs) // n_jobs))
+            for start in range(0, len(inputs), size):
+                waiting.append((base[start : start + size], start + size >= len(inputs)))
+                yield _Piece(key, shipped, inputs[start : start + size])
+
+    bar = tqdm(total=len(sources), desc="labelling reports", unit="report", disable=not progress)
+    with bar:
+        for scored in ordered_map(_score_piece, pieces(), n_jobs):
+            base, ends_source = waiting.popleft()
+            yield from _labelled_rows(base, scored, threshold)
+            bar.update(int(ends_source))
+
+
+def _load_engines(classifier, workers: int) -> None:
+    """Build the classifier's segmentation engines here before workers are forked, so they inherit them.
+
+    Otherwise every worker loads the dictionary itself (jieba takes half a second to).
+    """
+    if workers > 1 and can_fork():
+        for tokenizer in iter_tokenizers(classifier):
+            settings = tokenizer.resolved_settings()
+            get_engine(settings.backend, settings.user_dict)
+
+
+def predict_sources(
+    classifier,
+    sources: Sequence[str],
+    one_per_line: bool = False,
+    n_jobs: int | None = 1,
+    scheduler: str | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    progress: bool = False,
+) -> Iterator[dict]:
+    """Rows of every sentence of every source, in order, produced batch by batch.
+
+    With several local workers and fewer batches of files than workers (one
+    large report, say), the sentences of each report are labelled in pieces
+    across the workers instead; the rows are the same.
+    """
+    tasks = _tasks(classifier, sources, batch_size, one_per_line)
+    n_jobs, scheduler = _workers(sources, n_jobs, scheduler)
+    workers = n_jobs or default_jobs()
+    if scheduler is None:
+        _load_engines(classifier, workers)
+    if scheduler is None and workers > 1 and len(tasks) < workers:
+        yield from _predict_in_pieces(classifier, sources, one_per_line, workers, progress)
+        return
+    for rows in _map_batches(_rows_for_batch, tasks, sources, n_jobs, scheduler, progress):
+        yield from rows
+
+
+def _label_batch(task: _Task) -> list[tuple]:
+    reports = (_report(source) for source in task.sources)
+    hand_labels, with_proba = task.option
+    model = _worker_model(task.key, task.classifier)
+    return list(label_reports(reports, model, hand_labels=hand_labels, with_proba=with_proba))
+
+
+def label_sources(
+    classifier,
+    sources: Sequence[str],
+    hand_labels: dict | None = None,
+    n_jobs: int | None = 1,
+    scheduler: str | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    progress: bool = False,
+    with_proba: bool = False,
+) -> Iterator[tuple]:
+    """``(report, labels, label sources[, proba])`` per report, as :func:`label_reports`, in parallel."""
+    tasks = _tasks(classifier, sources, batch_size, (hand_labels, with_proba))
+    for labelled in _map_batches(_label_batch, tasks, sources, n_jobs, scheduler, progress):
+        yield from labelled

@@ -1,0 +1,1 @@
+"""Ground floor: errors, atomic file writes, process pools and memos every stage uses."""

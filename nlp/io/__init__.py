@@ -1,0 +1,1 @@
+"""Outputs: ``results`` (results folders with manifests), ``plotting`` (figures with a CJK font)."""

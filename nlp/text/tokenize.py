@@ -1,0 +1,371 @@
+"""Stage 5: cut Chinese sentences into words.
+
+:class:`JiebaTokenizer` is a callable suitable for
+``TfidfVectorizer(tokenizer=JiebaTokenizer(), token_pattern=None, lowercase=False)``.
+It wraps jieba or the Rust port jieba-rs (``backend="rjieba"``, which uses the
+same dictionary and algorithm and is several times faster; the default,
+``"auto"``, picks it where it is installed), loads the
+package's policy-term dictionary so terms like 两不愁三保障 stay whole, and
+drops stopwords, punctuation, numbers with their units and the ``X``
+placeholders of anonymised reports.
+
+The tokenizer is a scikit-learn estimator (``get_params``/``set_params``), so
+it clones, pickles and grid-searches like any other component; the jieba
+engine itself is built lazily and shared between instances with the same
+dictionary.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import re
+import threading
+from functools import lru_cache
+from itertools import chain, repeat
+from pathlib import Path
+from typing import NamedTuple
+
+from sklearn.base import BaseEstimator
+
+from nlp.core.memo import clear_memos, memo, store
+from nlp.resources import read_word_list, resource_path
+from nlp.text.cleaning import WORD_CHAR_RE
+
+BACKENDS = ("jieba", "rjieba")
+#: The default backend: rjieba where it is installed, else jieba. The tokens our features see are
+#: identical (``tests/test_tokenize.py`` checks every sentence of the seed and external reports),
+#: and rjieba segments several times faster and loads its dictionary in a third of the time.
+AUTO = "auto"
+DEFAULT_USER_DICT = "policy_terms.txt"
+DEFAULT_STOPWORDS = "stopwords.txt"
+
+_PLACEHOLDER_RE = re.compile(r"[Xx×]+")
+_engine_lock = threading.Lock()
+_engines: dict[tuple[str, str], object] = {}
+
+
+def _resolve(option: bool | str | Path, default_name: str) -> str:
+    """Map ``True`` to the packaged resource, ``False`` to "none", a path to itself."""
+    if option is True:
+        return str(resource_path(default_name))
+    if option is False or option is None:
+        return ""
+    path = Path(option)
+    if not path.is_file():
+        raise ValueError(f"word list {path} does not exist")
+    return str(path)
+
+
+def read_user_dict(path: str) -> list[tuple[str, int | None, str | None]]:
+    """Parse a jieba user dictionary: ``word [freq] [tag]`` per line."""
+    entries = []
+    for line in read_word_list(path):
+        parts = line.split()
+        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        tag = parts[-1] if len(parts) > 1 and not parts[-1].isdigit() else None
+        entries.append((parts[0], freq, tag))
+    return entries
+
+
+def _build_engine(backend: str, user_dict: str):
+    if backend == "jieba":
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        engine = jieba.Tokenizer()
+        engine.initialize()
+    else:
+        try:
+            import rjieba
+        except ImportError as exc:  # an optional extra
+            raise ValueError("backend='rjieba' needs the rjieba package: pip install 'nlp[fast]'") from exc
+        engine = rjieba.Jieba()
+    for word, freq, tag in read_user_dict(user_dict) if user_dict else []:
+        engine.add_word(word, freq, tag)
+    return engine
+
+
+def get_engine(backend: str = "jieba", user_dict: str = ""):
+    """Return the shared segmentation engine for a backend and user dictionary."""
+    key = (backend, user_dict)
+    engine = _engines.get(key)
+    if engine is not None:
+        return engine
+    with _engine_lock:
+        if key not in _engines:
+            _engines[key] = _build_engine(backend, user_dict)
+        return _engines[key]
+
+
+@lru_cache(maxsize=1)
+def default_backend() -> str:
+    """What ``backend="auto"`` means here: ``"rjieba"`` if it is installed, else ``"jieba"``."""
+    return "rjieba" if importlib.util.find_spec("rjieba") is not None else "jieba"
+
+
+@lru_cache(maxsize=8)
+def _load_stopwords(path: str) -> frozenset[str]:
+    return frozenset(read_word_list(path)) if path else frozenset()
+
+
+class TokenizerSettings(NamedTuple):
+    """A tokenizer's resolved settings; also the key of its memo."""
+
+    backend: str
+    user_dict: str  # path, "" for none
+    stopwords: str  # path, "" for none
+    hmm: bool
+    min_length: int
+    keep_numbers: bool
+
+
+@lru_cache(maxsize=64)
+def _resolve_settings(backend, user_dict, stopwords, hmm, min_length, keep_numbers) -> TokenizerSettings:
+    """Validated, resolved tokenizer settings; cached because the tokenizer runs per sentence."""
+    if backend == AUTO:
+        backend = default_backend()
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {(*BACKENDS, AUTO)}, got {backend!r}")
+    if not isinstance(min_length, int) or min_length < 1:
+        raise ValueError(f"min_length must be a positive integer, got {min_length!r}")
+    resolved_user_dict = _resolve(user_dict, DEFAULT_USER_DICT)
+    return TokenizerSettings(
+        backend, resolved_user_dict, _resolve(stopwords, DEFAULT_STOPWORDS), bool(hmm), min_length, bool(keep_numbers)
+    )
+
+
+# jieba segments each run of these characters on its own and passes everything else through
+# one character at a time; splitting the same way first lets the memo below work per clause,
+# so a heading or a section's text reuses the segmentation of its sentences.
+_HAN_BLOCK_RE = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)")
+
+
+class _Memos(NamedTuple):
+    """The memos a tokenizer's settings use; looked up once per call, not once per clause."""
+
+    settings: TokenizerSettings
+    kept: dict  # clause -> kept tokens (bounded)
+    remembered: dict  # clause -> kept tokens, loaded from a token cache (kept until clear_memo)
+    decisions: dict  # raw token -> kept token, "" when dropped (bounded)
+
+
+@lru_cache(maxsize=64)
+def _memos(backend, user_dict, stopwords, hmm, min_length, keep_numbers) -> _Memos:
+    settings = _resolve_settings(backend, user_dict, stopwords, hmm, min_length, keep_numbers)
+    return _Memos(
+        settings,
+        memo("kept", *settings),
+        memo("remembered", *settings),
+        memo("decisions", settings.stopwords, settings.min_length, settings.keep_numbers),
+    )
+
+
+def _raw_cut(settings: TokenizerSettings, block: str) -> list[str]:
+    engine = get_engine(settings.backend, settings.user_dict)
+    if settings.backend == "jieba":
+        return engine.lcut(block, HMM=settings.hmm)
+    return engine.cut(block, settings.hmm)
+
+
+def _pieces(text: str) -> list[tuple[bool, str]]:
+    """``(is_han_block, piece)`` in order: jieba's blocks and the characters between them."""
+    return [(bool(_HAN_BLOCK_RE.fullmatch(p)), p) for p in _HAN_BLOCK_RE.split(text) if p]
+
+
+def _cut(settings: TokenizerSettings, text: str) -> list[str]:
+    """Raw segmentation, identical to ``jieba.lcut`` except that whitespace is not returned."""
+    raw_memo = memo("raw", settings.backend, settings.user_dict, settings.hmm)
+    tokens: list[str] = []
+    for is_han, piece in _pieces(text):
+        if not is_han:
+            tokens.extend(ch for ch in piece if not ch.isspace())
+            continue
+        found = raw_memo.get(piece)
+        if found is None:
+            found = store(raw_memo, piece, tuple(_raw_cut(settings, piece)))
+        tokens.extend(found)
+    return tokens
+
+
+def _keep(raw_tokens, settings: TokenizerSettings, decisions: dict) -> tuple[str, ...]:
+    """The tokens that survive normalisation, the length limit and the stopword list."""
+    kept = []
+    for raw in raw_tokens:
+        # raw token -> kept token ("" when dropped); the same few thousand words recur in every report
+        token = decisions.get(raw)
+        if token is None:
+            token = normalize_token(raw, settings.keep_numbers)
+            if len(token) < settings.min_length or token in _load_stopwords(settings.stopwords):
+                token = ""
+            store(decisions, raw, token)
+        if token:
+            kept.append(token)
+    return tuple(kept)
+
+
+def clear_memo() -> None:
+    """Forget memoised and remembered segmentations (benchmarks use it to measure cold runs)."""
+    clear_memos()
+
+
+def normalize_token(token: str, keep_numbers: bool = False) -> str:
+    """Lower-case a token, remove ``X`` placeholders; return ``""`` for tokens to drop.
+
+    Examples
+    --------
+    >>> [normalize_token(t) for t in ["X", "X镇", "2020", "41.7%", "SYB", "，"]]
+    ['', '镇', '', '', 'syb', '']
+    """
+    token = token.strip()
+    if not WORD_CHAR_RE.search(token):
+        return ""
+    if _PLACEHOLDER_RE.search(token) and not re.search(r"[A-WYZa-wyz]", token):
+        token = _PLACEHOLDER_RE.sub("", token)
+    if not token or (not keep_numbers and token[0].isdigit()):
+        return ""
+    return token.lower()
+
+
+class JiebaTokenizer(BaseEstimator):
+    """Callable jieba tokenizer with policy terms, stopwords and number handling.
+
+    Parameters
+    ----------
+    user_dict : bool or path, default=True
+        ``True`` loads the packaged policy-term dictionary
+        (``nlp/resources/policy_terms.txt``), ``False`` none, a path your own
+        file in jieba's ``word [freq] [tag]`` format.
+    stopwords : bool or path, default=True
+        ``True`` uses the packaged list (``nlp/resources/stopwords.txt``),
+        ``False`` keeps every word, a path your own list.
+    min_length : int, default=2
+        Shorter tokens are dropped (single characters are mostly function
+        words or units in these reports).
+    keep_numbers : bool, default=False
+        Keep tokens that start with a digit (years, counts, amounts).
+    hmm : bool, default=True
+        Let jieba's HMM guess words missing from its dictionary.
+    backend : {"auto", "jieba", "rjieba"}, default="auto"
+        ``"rjieba"`` uses jieba-rs (install the ``fast`` extra); ``"auto"``
+        uses it where it is installed and jieba elsewhere (the tokens are
+        the same, so a model predicts alike with either).
+
+    Examples
+    --------
+    >>> tokenize = JiebaTokenizer()
+    >>> tokenize("全面落实“两不愁三保障”，覆盖贫困学生X名")
+    ['两不愁三保障', '覆盖', '贫困学生']
+    """
+
+    def __init__(
+        self,
+        user_dict: bool | str | Path = True,
+        stopwords: bool | str | Path = True,
+        min_length: int = 2,
+        keep_numbers: bool = False,
+        hmm: bool = True,
+        backend: str = AUTO,
+    ):
+        self.user_dict = user_dict
+        self.stopwords = stopwords
+        self.min_length = min_length
+        self.keep_numbers = keep_numbers
+        self.hmm = hmm
+        self.backend = backend
+
+    def resolved_settings(self) -> TokenizerSettings:
+        """Validated settings with word lists resolved to paths (raises ``ValueError`` when invalid)."""
+        return _resolve_settings(
+            self.backend, self.user_dict, self.stopwords, self.hmm, self.min_length, self.keep_numbers
+        )
+
+    def cut(self, text: str) -> list[str]:
+        """Segment without any filtering (what jieba itself returns)."""
+        return _cut(self.resolved_settings(), text)
+
+    def __call__(self, text: str) -> list[str]:
+        return list(chain.from_iterable(self.blocks(text)))
+
+    def blocks(self, text: str) -> list[tuple[str, ...]]:
+        """The kept tokens of ``text``, grouped by jieba block (a clause between punctuation).
+
+        The same clause gives the same tuple object from the memo, which lets a
+        vectorizer cache its vocabulary lookups per clause.
+        """
+        settings, kept_memo, remembered, decisions = self._memos()
+        blocks: list[tuple[str, ...]] = []
+        # Characters outside jieba's blocks come out one by one: with min_length >= 2 none survives.
+        pieces = zip(repeat(True), _HAN_BLOCK_RE.findall(text)) if settings.min_length >= 2 else _pieces(text)
+        for is_han, piece in pieces:
+            if not is_han:
+                blocks.append(_keep((ch for ch in piece if not ch.isspace()), settings, decisions))
+                continue
+            found = remembered.get(piece)
+            if found is None:  # (an empty tuple is a hit: a clause of stopwords only)
+                found = kept_memo.get(piece)
+            if found is None:
+                found = store(kept_memo, piece, _keep(_raw_cut(settings, piece), settings, decisions))
+            blocks.append(found)
+        return blocks
+
+    def block_table(self, texts) -> dict[str, tuple[str, ...]]:
+        """Kept tokens of every jieba block (clause) in ``texts``: what a token cache stores."""
+        table = {}
+        for text in texts:
+            for block in _HAN_BLOCK_RE.findall(text):
+                if block not in table:
+                    (table[block],) = self.blocks(block)  # one jieba block in, one token tuple out
+        return table
+
+    def remember(self, table: dict[str, tuple[str, ...]]) -> None:
+        """Keep a :meth:`block_table` (e.g. from a cache) until :func:`clear_memo`: those clauses skip jieba.
+
+        Unlike the bounded memo, remembered tables are never dropped: an
+        experiment remembers the clauses of the corpus it holds in memory anyway.
+        """
+        self._memos().remembered.update(table)
+
+    def _memos(self) -> _Memos:
+        return _memos(self.backend, self.user_dict, self.stopwords, self.hmm, self.min_length, self.keep_numbers)
+
+
+def iter_tokenizers(obj, _seen: set | None = None, _depth: int = 0):
+    """Every :class:`JiebaTokenizer` inside a (fitted) estimator, searching its attributes.
+
+    Also used to vet a loaded model file (:mod:`nlp.classify.persist`), so it follows
+    containers and objects of this package and scikit-learn only, visits each
+    object once and gives up below 50 levels (a crafted file may nest deeply).
+    """
+    seen = _seen if _seen is not None else set()
+    if id(obj) in seen or _depth > 50 or isinstance(obj, str | bytes | int | float):
+        return
+    seen.add(id(obj))
+    if isinstance(obj, JiebaTokenizer):
+        yield obj
+        return
+    if isinstance(obj, dict):
+        children = list(obj.values())
+    elif isinstance(obj, list | tuple | set | frozenset):
+        children = list(obj)
+    elif hasattr(obj, "__dict__") and type(obj).__module__.split(".")[0] in ("nlp", "sklearn"):
+        children = list(vars(obj).values())
+    else:
+        return
+    for child in children:
+        yield from iter_tokenizers(child, seen, _depth + 1)
+
+
+def set_backend(estimator, backend: str) -> int:
+    """Switch every tokenizer of a fitted estimator to ``backend``; return how many were switched.
+
+    jieba and rjieba (jieba-rs) share dictionary and algorithm, so a model
+    trained with one predicts with the other (``tests/test_tokenize.py``
+    measures their agreement on the seed corpus).
+    """
+    if backend not in (*BACKENDS, AUTO):
+        raise ValueError(f"backend must be one of {(*BACKENDS, AUTO)}, got {backend!r}")
+    tokenizers = list(iter_tokenizers(estimator))
+    for tokenizer in tokenizers:
+        tokenizer.backend = backend
+    return len(tokenizers)

@@ -1,0 +1,156 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from nlp.classify.features import (
+    DEFAULT_BLOCKS,
+    CodebookLexicon,
+    EmptySafe,
+    HeadingRuleFeatures,
+    SentenceField,
+    StructureFeatures,
+    make_features,
+)
+
+RECORDS = [
+    {
+        "text": "落实两不愁三保障。",
+        "heading": "（二）脱贫攻坚",
+        "nearest_heading": "（二）脱贫攻坚",
+        "part": "review",
+        "context": "落实两不愁三保障。",
+        "is_heading": False,
+        "is_item_lead": False,
+    },
+    {
+        "text": "（三）疫情防控",
+        "heading": "一、总结",
+        "nearest_heading": "一、总结",
+        "part": "plan",
+        "context": "织密疫情防控网。",
+        "is_heading": True,
+        "is_item_lead": False,
+    },
+]
+
+
+def test_default_features_fit_records_and_plain_strings():
+    union = make_features()
+    matrix = union.fit_transform([*RECORDS, "开展扫黑除恶。"])
+    assert matrix.shape[0] == 3
+    assert [name for name, _ in union.transformer_list] == list(DEFAULT_BLOCKS)
+    assert np.isfinite(matrix.toarray()).all()
+
+
+def test_feature_union_parts_are_grid_searchable():
+    params = clone(make_features(weights={"words": 2.0})).get_params()
+    assert params["transformer_weights"] == {"words": 2.0}
+    assert "words__vectorize__vectorizer__tokenizer__min_length" in params
+    with pytest.raises(ValueError, match="unknown feature blocks"):
+        make_features(blocks=("words", "sentiment"))
+
+
+def test_empty_fields_give_zero_columns_not_errors():
+    safe = EmptySafe(TfidfVectorizer())
+    assert safe.fit_transform(["", ""]).shape == (2, 0)
+    assert safe.transform(["新句子"]).shape == (1, 0)
+    assert EmptySafe(TfidfVectorizer(min_df=2, max_df=0.5)).fit(["aa", "aa"]).transform(["aa"]).shape == (1, 0)
+    fitted = EmptySafe(TfidfVectorizer(min_df=2)).fit(["aa bb", "aa cc"]).vectorizer_
+    assert getattr(fitted, "stop_words_", None) is None  # pruned terms are not kept in saved models
+
+
+def test_lexicon_structure_and_rule_blocks():
+    lexicon = CodebookLexicon(scale="count").fit(RECORDS)
+    counts = dict(zip(lexicon.categories_, lexicon.transform(RECORDS).toarray()[0], strict=True))
+    assert counts["poverty"] == 1 and counts["epidemic"] == 0
+    structure = StructureFeatures().fit(RECORDS).transform(RECORDS).toarray()
+    assert structure.tolist() == [[1, 0, 0, 0, 0], [0, 0, 1, 1, 0]]
+    rules = HeadingRuleFeatures().fit(RECORDS).transform(RECORDS).toarray()
+    assert rules.sum(axis=1).tolist() == [1, 1]
+    with pytest.raises(ValueError, match="field"):
+        SentenceField("title").fit(RECORDS)
+    with pytest.raises(ValueError, match="scale"):
+        CodebookLexicon(scale="tfidf").fit(RECORDS)
+
+
+@pytest.mark.parametrize("field", ["text", "heading", "context"])
+def test_fast_vectorizer_gives_scikit_learns_output(field):
+    from nlp.classify.features import FastTfidfVectorizer, strip_numbers
+    from nlp.text.corpus import load_corpus
+    from nlp.text.records import sentence_records
+    from nlp.text.tokenize import JiebaTokenizer
+    from tests.helpers import SEED_FILES
+
+    train = [r[field] for r in sentence_records(load_corpus(SEED_FILES[:3]))]
+    test = [r[field] for r in sentence_records(load_corpus(SEED_FILES[3:]))] + ["", "\n", "  a  b ", "X12"]
+    settings = [
+        {"tokenizer": JiebaTokenizer(), "token_pattern": None, "lowercase": False, "sublinear_tf": True},
+        {"analyzer": "char", "ngram_range": (1, 3), "preprocessor": strip_numbers, "min_df": 2, "sublinear_tf": True},
+        {"analyzer": "char", "ngram_range": (2, 3)},
+        {"analyzer": "word", "ngram_range": (1, 2)},  # no fast path: falls back to scikit-learn
+    ]
+    for params in settings:
+        expected = TfidfVectorizer(**params).fit(train).transform(test)
+        got = FastTfidfVectorizer(**params).fit(train).transform(test)
+        assert got.shape == expected.shape
+        assert abs(got - expected).max() < 1e-12, params
+
+
+def test_fast_vectorizer_forgets_its_lookups_on_refit_and_new_tokenizer():
+    from nlp.classify.features import FastTfidfVectorizer
+    from nlp.text.tokenize import JiebaTokenizer
+
+    params = {"token_pattern": None, "lowercase": False}
+    first, second = ["落实两不愁三保障。", "开展扫黑除恶。"], ["织密疫情防控网。", "落实河长制。"]
+    vectorizer = FastTfidfVectorizer(tokenizer=JiebaTokenizer(), **params).fit(first)
+    vectorizer.transform(first + second)  # fills the lookup caches
+    vectorizer.fit(second)
+    expected = TfidfVectorizer(tokenizer=JiebaTokenizer(), **params).fit(second).transform(first + second)
+    assert abs(vectorizer.transform(first + second) - expected).max() < 1e-12
+
+    vectorizer.set_params(tokenizer=JiebaTokenizer(min_length=1))  # same vocabulary, other tokens
+    expected = TfidfVectorizer.transform(vectorizer, first + second)  # scikit-learn's own path
+    assert abs(vectorizer.transform(first + second) - expected).max() < 1e-12
+
+
+def test_every_block_names_its_features_so_coefficients_can_be_read():
+    from nlp.classify.features import make_features
+    from nlp.text.corpus import load_corpus
+    from nlp.text.records import sentence_records
+    from tests.helpers import SEEDS
+
+    records = sentence_records(load_corpus(SEEDS))
+    union = make_features().fit(records)
+    names = union.get_feature_names_out()
+    assert len(names) == union.transform(records[:3]).shape[1]
+    assert "heading_rules__heading_rule=epidemic" in set(names)
+    assert any(n.startswith("words__") and n.endswith("疫情防控") for n in names)
+
+
+def test_fast_vectorizer_saves_its_vocabulary_packed_and_restores_it_exactly(tmp_path):
+    import pickle
+
+    import skops.io as sio
+
+    from nlp.classify.features import FastTfidfVectorizer, word_tfidf
+    from nlp.classify.persist import ALLOWED_TYPES
+
+    vectorizer = word_tfidf().fit(["落实两不愁三保障。", "开展扫黑除恶专项斗争，做好疫情防控。", "做好疫苗接种"])
+    vocabulary = dict(vectorizer.vocabulary_)
+    state = vectorizer.__getstate__()
+    assert "vocabulary_" not in state and vectorizer.vocabulary_ == vocabulary  # the estimator is left alone
+    for restored in (
+        pickle.loads(pickle.dumps(vectorizer)),
+        sio.loads(sio.dumps(vectorizer), trusted=sorted(ALLOWED_TYPES)),
+    ):
+        assert list(restored.vocabulary_.items()) == list(vocabulary.items())  # order and columns
+        texts = ["做好疫情防控", "扫黑除恶"]
+        assert (restored.transform(texts) != vectorizer.transform(texts)).nnz == 0
+    # a model saved before vocabularies were packed holds the plain dict, and still loads
+    old_state = {key: value for key, value in state.items() if key != "_vocabulary_json"}
+    old = FastTfidfVectorizer.__new__(FastTfidfVectorizer)
+    old.__setstate__({**old_state, "vocabulary_": vocabulary})
+    assert old.vocabulary_ == vocabulary
+    with pytest.raises(ValueError, match="packed vocabulary"):
+        FastTfidfVectorizer.__new__(FastTfidfVectorizer).__setstate__({**state, "_vocabulary_json": '{"a": "b"}'})

@@ -1,0 +1,148 @@
+import importlib.util
+import pickle
+
+import pytest
+from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from nlp.resources import read_word_list, resource_path
+from nlp.text.tokenize import JiebaTokenizer, normalize_token, read_user_dict
+
+DOMAIN_TERMS = [word for word, _, _ in read_user_dict(str(resource_path("policy_terms.txt")))]
+CONTEXTS = ["全镇要做好{}工作。", "持续推进{}，", "坚持{}的要求", "在{}中"]
+
+
+def test_every_domain_term_stays_whole_in_context():
+    tokenize = JiebaTokenizer(stopwords=False, min_length=1)
+    broken = [(term, c) for term in DOMAIN_TERMS for c in CONTEXTS if term not in tokenize(c.format(term))]
+    assert broken == []
+
+
+def test_named_domain_terms_are_whole_where_plain_jieba_cuts_them():
+    plain = JiebaTokenizer(user_dict=False, stopwords=False, min_length=1)
+    ours = JiebaTokenizer()
+    for term in ["两不愁三保障", "三会一课", "四议两公开", "防返贫监测", "反电信诈骗", "一肩挑"]:
+        assert term not in plain(f"落实{term}。")
+        assert term in ours(f"落实{term}。")
+
+
+def test_stopwords_numbers_units_and_placeholders_are_dropped():
+    tokens = JiebaTokenizer()("全镇X余名机关干部积极开展疫情防控工作，2020年共投入544万元，完成41.7%")
+    assert tokens == ["机关干部", "疫情防控", "投入"]
+    stopwords = set(read_word_list(resource_path("stopwords.txt")))
+    assert {"全镇", "我镇", "工作", "开展", "进一步", "切实", "积极"} <= stopwords
+
+
+def test_normalize_token():
+    assert [normalize_token(t) for t in ["XX", "X村", "X064", "SYB", "２０20"]] == ["", "村", "", "syb", ""]
+    assert normalize_token("2020", keep_numbers=True) == "2020"
+
+
+def test_tokenizer_works_inside_tfidf_and_survives_pickle_and_clone():
+    vectorizer = TfidfVectorizer(tokenizer=JiebaTokenizer(), token_pattern=None, lowercase=False)
+    docs = ["落实两不愁三保障。", "开展扫黑除恶专项斗争。"]
+    matrix = vectorizer.fit_transform(docs)
+    restored = pickle.loads(pickle.dumps(vectorizer))
+    assert (restored.transform(docs) != matrix).nnz == 0
+    copy = clone(vectorizer)
+    assert copy.get_params()["tokenizer"].get_params() == JiebaTokenizer().get_params()
+    copy.set_params(tokenizer__min_length=1)
+    assert copy.tokenizer.min_length == 1
+    assert "两不愁三保障" in vectorizer.vocabulary_
+
+
+def test_invalid_settings_fail_clearly(tmp_path):
+    with pytest.raises(ValueError, match="backend"):
+        JiebaTokenizer(backend="spacy")("文本")
+    with pytest.raises(ValueError, match="min_length"):
+        JiebaTokenizer(min_length=0)("文本")
+    with pytest.raises(ValueError, match="does not exist"):
+        JiebaTokenizer(stopwords=tmp_path / "none.txt")("文本")
+
+
+def test_custom_word_lists(tmp_path):
+    words = tmp_path / "dict.txt"
+    words.write_text("荫田油茶 100 n\n", encoding="utf-8")
+    stop = tmp_path / "stop.txt"
+    stop.write_text("# comment\n收摘\n", encoding="utf-8")
+    tokenize = JiebaTokenizer(user_dict=words, stopwords=stop)
+    assert tokenize("荫田油茶收摘") == ["荫田油茶"]
+
+
+def seed_sentences():
+    from nlp.text.corpus import load_corpus
+    from tests.helpers import SEEDS
+
+    return [s.text for r in load_corpus(SEEDS) for s in r.sentences]
+
+
+def corpus_sentences():
+    """Every sentence of the seed and external reports: what the default model is trained on."""
+    from nlp.text.corpus import default_report_paths, load_corpus
+
+    return [s.text for r in load_corpus(default_report_paths()) for s in r.sentences]
+
+
+def test_rjieba_matches_jieba_on_the_seed_and_external_reports():
+    # the condition for rjieba being the default backend where it is installed
+    texts = corpus_sentences()
+    assert len(texts) > 1000
+    ours, fast = JiebaTokenizer(backend="jieba"), JiebaTokenizer(backend="rjieba")
+    assert [ours(t) for t in texts] == [fast(t) for t in texts]  # the tokens features see: 100% agreement
+    raw_jieba = JiebaTokenizer(backend="jieba", stopwords=False, min_length=1)
+    raw_rust = JiebaTokenizer(backend="rjieba", stopwords=False, min_length=1)
+    differing = [t for t in texts if raw_jieba.cut(t) != raw_rust.cut(t)]
+    agreement = 1 - len(differing) / len(texts)
+    print(f"raw segmentation agreement jieba vs rjieba: {agreement:.2%} of {len(texts)} sentences")
+    assert agreement >= 0.99
+    for text in differing:  # the only disagreement: number ranges like 2019-2020, dropped as numbers anyway
+        only = set(raw_jieba.cut(text)) ^ set(raw_rust.cut(text))
+        assert all(token[0].isdigit() or token == "-" for token in only), only
+
+
+def test_auto_backend_is_rjieba_where_installed():
+    from nlp.text.tokenize import default_backend
+
+    expected = "rjieba" if importlib.util.find_spec("rjieba") else "jieba"
+    assert JiebaTokenizer().backend == "auto"
+    assert default_backend() == expected
+    assert JiebaTokenizer().resolved_settings().backend == expected
+    with pytest.raises(ValueError, match="backend must be one of"):
+        JiebaTokenizer(backend="spacy").resolved_settings()
+
+
+def test_blocks_memo_and_plain_jieba_agree():
+    import jieba
+
+    from nlp.text.tokenize import clear_memo
+
+    texts = seed_sentences()
+    tokenize = JiebaTokenizer()
+    first = [tokenize(t) for t in texts]
+    assert [[tok for block in tokenize.blocks(t) for tok in block] for t in texts] == first
+    clear_memo()
+    assert [tokenize(t) for t in texts] == first
+    engine = jieba.Tokenizer()
+    for word, freq, tag in read_user_dict(str(resource_path("policy_terms.txt"))):
+        engine.add_word(word, freq, tag)
+    plain = JiebaTokenizer(stopwords=False, min_length=1, backend="jieba")
+    assert all(plain.cut(t) == [w for w in engine.lcut(t) if not w.isspace()] for t in texts)
+
+
+def test_set_backend_reaches_fitted_vectorizers():
+    from nlp.classify.model import PolicyClassifier
+    from nlp.text.tokenize import iter_tokenizers, set_backend
+
+    clf = PolicyClassifier().fit(["做好疫情防控工作。", "开展扫黑除恶。"] * 2, ["epidemic", "governance"] * 2)
+    assert set_backend(clf, "rjieba") >= 4
+    assert {t.backend for t in iter_tokenizers(clf)} == {"rjieba"}
+    with pytest.raises(ValueError, match="backend"):
+        set_backend(clf, "spacy")
+
+
+def test_the_readme_tokenizer_example_shows_what_the_code_returns():
+    from tests.helpers import ROOT
+
+    tokens = JiebaTokenizer()("全面落实“两不愁三保障”，覆盖贫困学生X名")
+    assert tokens == ["两不愁三保障", "覆盖", "贫困学生"]
+    assert f"# {tokens}" in (ROOT / "README.md").read_text(encoding="utf-8")
