@@ -37,3 +37,14 @@ def assert_one_line_error(result: subprocess.CompletedProcess, fragment: str) ->
     assert lines[0].startswith("error: ")
     assert fragment in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def run_experiment_script(name: str, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """Run ``python experiments/NAME.py ARGS`` in a fresh process and capture its output."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "experiments" / f"{name}.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )

@@ -69,7 +69,8 @@ def test_topic_experiment_reports_targets_and_comparisons(tmp_path):
     assert metrics["chosen_k"] in (9, 10)
     assert [r["k"] for r in metrics["sweep"]] == [8, 9, 10]
     assert set(metrics["comparison"]) >= {"nmf", "lda", "default_nmf_plain_jieba"}
-    assert metrics["targets"]["npmi_above_default_nmf"]
+    targets = json.loads((folder / "targets.json").read_text(encoding="utf-8"))
+    assert targets["npmi_above_default_nmf"] and "targets" not in metrics
     assert metrics["chosen"]["diversity"] >= 0.9
     topics = json.loads((folder / "topics.json").read_text(encoding="utf-8"))
     assert len(topics) == metrics["chosen_k"]
@@ -100,7 +101,9 @@ def test_classification_experiment_reports_protocols_intervals_and_baselines(tmp
     assert [r["reports"] for r in metrics["learning_curve"]] == [3, 6]
     assert len(metrics["ablation"]) == 8
     assert metrics["inter_coder"]["sentences"] == 766 and metrics["inter_coder"]["cohen_kappa"] > 0.9
-    assert set(metrics["targets"]) >= {"held_out_place_macro_f1", "held_out_place_ece"}
+    targets = json.loads((folder / "targets.json").read_text(encoding="utf-8"))
+    assert set(targets) >= {"held_out_place_macro_f1", "held_out_place_ece"} and "targets" not in metrics
+    assert targets["held_out_place_macro_f1"]["value"] == held_out["logreg"]["macro_f1"]
     for name in ("protocols.md", "per_class.csv", "ablation.csv", "learning_curve.csv", "reliability.png"):
         assert (folder / name).is_file(), name
     for name in ("predictions.csv", "misclassified.csv", "confusion_held_out_places.png", "per_class_f1.svg"):
@@ -109,8 +112,8 @@ def test_classification_experiment_reports_protocols_intervals_and_baselines(tmp
 
 @pytest.mark.parametrize("path", sorted((ROOT / "experiments" / "configs").glob("*.toml")), ids=lambda p: p.stem)
 def test_every_shipped_config_passes_its_checks(path):
-    from nlp.experiments import EXPERIMENTS, check_config
-    from nlp.io.results import load_config
+    from nlp.experiments import EXPERIMENTS, load_experiment_config
 
     assert path.stem in EXPERIMENTS
-    check_config(load_config(path), path)
+    config = load_experiment_config(path.stem, path)
+    assert set(config.inputs()), "every shipped config names its input files"

@@ -130,14 +130,14 @@ def first_reaching(curve: np.ndarray, labels: np.ndarray, target: float) -> floa
 
 def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
     """Simulate the coding loop for every partition and strategy; write curves, labels needed and a figure."""
-    rounds, batch = int(config.get("rounds", 16)), int(config.get("batch", 25))
-    seeds = list(config.get("seeds", [0, 1, 2]))
-    n_folds, n_boot = int(config.get("folds", 3)), int(config.get("n_bootstrap", 1000))
-    targets = [float(t) for t in config.get("targets", [0.80, 0.85, 0.90])]
-    C = float(config.get("C", 10.0))
-    seed_reports = load_reports(config, progress)
-    external = load_reports({**config, "reports": config["external"]}, progress)
-    hand = load_labels([config.get("labels", "seeds/labels.csv"), config["external_labels"]])
+    rounds, batch = int(config.rounds), int(config.batch)
+    seeds = list(config.seeds)
+    n_folds, n_boot = int(config.folds), int(config.n_bootstrap)
+    targets = [float(t) for t in config.targets]
+    C = float(config.C)
+    seed_reports = load_reports(config.reports, config.cache, progress)
+    external = load_reports(config.external, config.cache, progress)
+    hand = load_labels([config.labels, config.external_labels])
     X_seed, y_seed = sentence_records(seed_reports), np.asarray(labels_for(seed_reports, hand))
     X_ext, y_ext = sentence_records(external), np.asarray(labels_for(external, hand))
     reports = np.array([r["report_id"] for r in X_ext])
@@ -151,7 +151,7 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
             test, pool = np.flatnonzero(folds == fold), np.flatnonzero(folds != fold)
             for strategy in STRATEGIES:
                 jobs.append((seed, fold, strategy, pool, test))
-    outcomes = Parallel(n_jobs=config.get("n_jobs", 2))(
+    outcomes = Parallel(n_jobs=config.n_jobs)(
         delayed(simulate)(
             X_seed, y_seed, X_ext, y_ext, reports, pool, test, strategy, rounds, batch, 1000 * seed + fold, C
         )
@@ -175,7 +175,7 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
         }
 
     curves = curves_on(np.arange(len(y_ext)))
-    rng = np.random.default_rng(int(config.get("bootstrap_seed", 0)))
+    rng = np.random.default_rng(int(config.bootstrap_seed))
     members = [np.flatnonzero(reports == r) for r in dict.fromkeys(reports.tolist())]
     by_reports, by_sentences = [], []
     for _ in tqdm(range(n_boot), desc="bootstrap", unit="resample", disable=not progress, leave=False):

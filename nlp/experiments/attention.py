@@ -23,12 +23,12 @@ from nlp.text.records import sentence_records
 
 
 def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
-    reports = load_reports(config, progress)
-    hand = load_labels(config.get("labels"))
-    n_boot, seed = config.get("n_bootstrap", 1000), config.get("seed", 0)
+    reports = load_reports(config.reports, config.cache, progress)
+    hand = load_labels(config.labels)
+    n_boot, seed = config.n_bootstrap, config.seed
     profiles = attention_profiles(label_reports(reports, hand_labels=hand), n_boot=n_boot, seed=seed)
     metrics = write_attention_outputs(out, profiles)
-    if config.get("compare_predicted", True):
+    if config.compare_predicted:
         metrics["predicted_vs_hand_coded"] = _compare_predicted(reports, hand, profiles, n_boot, seed)
     out.write_json("metrics.json", metrics)
     return metrics

@@ -73,8 +73,8 @@ EXCERPTS = (
 def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
     began = time.perf_counter()
     categories = list(load_codebook().ids)
-    reports = load_reports(config, progress)
-    hand = load_labels(config.get("labels"))
+    reports = load_reports(config.reports, config.cache, progress)
+    hand = load_labels(config.labels)
     y = labels_for(reports, hand)
     records = sentence_records(reports)
     groups = sentence_groups(reports)
@@ -84,10 +84,10 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
         y,
         groups,
         None,
-        config.get("outer_splits", 10),
-        inner_splits=config.get("inner_splits", 3),
+        config.outer_splits,
+        inner_splits=config.inner_splits,
         calibrate=True,
-        n_jobs=config.get("n_jobs", 2),
+        n_jobs=config.n_jobs,
         progress=progress,
         description="held-out places",
     )
@@ -121,9 +121,9 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
     estimates = _estimates(per_report, config, len(categories))
     metrics = {
         "protocol": (
-            f"held-out places: {config.get('outer_splits', 10)} group folds of whole places (county, else place); "
+            f"held-out places: {config.outer_splits} group folds of whole places (county, else place); "
             "default classifier (logreg, C = 10, no grid search), temperature fitted on held-out places of each "
-            f"training part ({config.get('inner_splits', 3)} inner folds); the adjusted estimator's confusion matrix "
+            f"training part ({config.inner_splits} inner folds); the adjusted estimator's confusion matrix "
             "comes from the other folds' held-out predictions"
         ),
         "n_reports": len(reports),
@@ -142,11 +142,11 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
         for r in per_report
     ]
     panel_estimator = make_estimator(
-        config.get("panel_estimator", PANEL_ESTIMATOR),
+        config.panel_estimator,
         n_categories=len(categories),
-        n_draws=config.get("panel_draws", 100),
+        n_draws=config.panel_draws,
         keep_draws=True,
-        seed=config.get("seed", 0),
+        seed=config.seed,
     )
     profiles = attention_profiles(labelled, parts=("all",), estimator=panel_estimator)
     hand_profiles = attention_profiles(
@@ -154,15 +154,15 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
         parts=("all",),
         estimator=make_estimator("count", n_categories=len(categories), n_draws=200),
     )
-    covariates = merge_covariates(report_covariates(reports), source_provinces(config.get("sources")))
+    covariates = merge_covariates(report_covariates(reports), source_provinces(config.sources))
     metrics["panel"] = write_panel_outputs(
         out,
         profiles,
         covariates,
-        formulas=config.get("formulas", ["year"]),
-        year_range=(config.get("year_min"), config.get("year_max")),
-        min_reports=config.get("min_reports", 10),
-        seed=config.get("seed", 0),
+        formulas=config.formulas,
+        year_range=(config.year_min, config.year_max),
+        min_reports=config.min_reports,
+        seed=config.seed,
         reference=hand_profiles,
     )
     metrics["excerpts"] = EXCERPTS
@@ -177,7 +177,7 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
 
 def _estimates(per_report, config, k) -> dict:
     """``{(estimator, interval): [ShareEstimate per report]}``."""
-    n_draws, seed = config.get("n_draws", 1000), config.get("seed", 0)
+    n_draws, seed = config.n_draws, config.seed
     estimates = {}
     for name in ESTIMATORS:
         for interval in INTERVALS_OF[name]:
@@ -196,8 +196,8 @@ def _share_error(per_report, estimates, categories, config) -> dict:
     truth = np.array([r["truth"] for r in per_report])
     groups = np.array([r["group"] for r in per_report])
     members = [np.flatnonzero(groups == g) for g in dict.fromkeys(groups)]
-    rng = np.random.default_rng(config.get("seed", 0))
-    n_boot = config.get("n_bootstrap", 1000)
+    rng = np.random.default_rng(config.seed)
+    n_boot = config.n_bootstrap
     samples = [np.concatenate([members[i] for i in rng.integers(0, len(members), len(members))]) for _ in range(n_boot)]
     points = {name: np.array([e.share for e in estimates[(name, "dirichlet")]]) for name in ESTIMATORS}
     errors = {name: 100 * np.abs(points[name] - truth) for name in ESTIMATORS}

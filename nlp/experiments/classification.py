@@ -53,6 +53,7 @@ from nlp.classify.persist import save_classifier
 from nlp.classify.training import REVIEW_ACCURACY, sentence_groups, train_classifier
 from nlp.core.errors import ConfigError
 from nlp.experiments import load_reports
+from nlp.experiments.configs import ClassificationConfig
 from nlp.io.plotting import plot_confusion, plot_curves, plot_per_class_f1, plot_reliability, save_figure
 from nlp.io.results import ResultsDir
 from nlp.text.records import get_field, sentence_records
@@ -97,7 +98,7 @@ def _baselines() -> dict:
 
 def _seed_candidates(config: dict) -> dict[str, dict]:
     """Systems of the seed leave-one-report-out protocol: name → estimator, grid, input kind, training labels."""
-    grids = config.get("seed_grids", {})
+    grids = config.seed_grids
     candidates = {name: {"estimator": est, "kind": "baseline"} for name, est in _baselines().items()}
     candidates["char_svm_reference"]["kind"] = "reference"
     for name in ("logreg", "svm", "cnb"):
@@ -117,10 +118,10 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
     """Evaluate every protocol, write tables and figures, save the default model."""
     codebook = load_codebook()
     labels = list(codebook.ids)
-    n_boot, seed, n_jobs = config.get("n_bootstrap", 1000), config.get("seed", 0), config.get("n_jobs")
-    seeds = load_reports(config, progress)
-    external = load_reports({**config, "reports": config["external"]}, progress) if config.get("external") else []
-    label_files = [config.get("labels", "seeds/labels.csv"), *([config["external_labels"]] if external else [])]
+    n_boot, seed, n_jobs = config.n_bootstrap, config.seed, config.n_jobs
+    seeds = load_reports(config.reports, config.cache, progress)
+    external = load_reports(config.external, config.cache, progress) if config.external else []
+    label_files = [config.labels, *([config.external_labels] if external else [])]
     hand = load_labels(label_files)
     corpus = Corpus(seeds, external, hand)
 
@@ -129,7 +130,7 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
     metrics: dict = {
         "corpus": corpus.description(),
         "codebook_version": codebook.version,
-        "inter_coder": inter_coder_agreement(config.get("coder_files", [])),
+        "inter_coder": inter_coder_agreement(config.coder_files),
         "weak_label_agreement": {k: agreement[k] for k in ("n", "accuracy", "accuracy_ci95", "kappa", "macro_f1")},
         "protocols": {},
     }
@@ -157,10 +158,10 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
         metrics["ablation"] = _ablation(config, corpus, labels, n_boot, seed, n_jobs, progress)
         metrics["learning_curve"] = _learning_curve(config, corpus, labels, n_jobs, progress)
         _write_held_out_outputs(out, corpus, held_out, results, metrics, labels)
-    metrics["targets"] = _targets(config, metrics)
     _write_protocol_table(out, tables)
     out.write_json("metrics.json", metrics)
-    if config.get("save_model", True) and external:
+    out.write_json("targets.json", _targets(config, metrics))
+    if config.save_model and external:
         _save_default_model(out, corpus, label_files, tables["held_out_places"][PRIMARY_MODEL], n_boot, progress)
     return metrics
 
@@ -205,7 +206,7 @@ def _seeds_loro(config, corpus: Corpus, labels, n_boot, seed, n_jobs, progress) 
     y, groups = corpus.y[corpus.is_seed], corpus.report_ids[corpus.is_seed]
     weak = HeadingRuleLabeler().fit().predict(records)
     candidates = _seed_candidates(config)
-    chosen = config.get("seed_candidates", list(candidates))
+    chosen = config.seed_candidates if config.seed_candidates is not None else list(candidates)
     unknown = set(chosen) - set(candidates)
     if unknown:
         raise ConfigError(f"unknown seed_candidates {sorted(unknown)}; choose from {', '.join(candidates)}")
@@ -234,7 +235,7 @@ def _transfer(config, corpus: Corpus, labels, n_boot, seed, progress) -> dict:
     seed_records = [r for r, s in zip(corpus.records, corpus.is_seed, strict=True) if s]
     test = np.flatnonzero(~corpus.is_seed)
     systems = {**_baselines(), PRIMARY_MODEL: _policy()}
-    grid = config.get("grids", {}).get(PRIMARY_MODEL)
+    grid = config.grids.get(PRIMARY_MODEL)
     results = {}
     for name, system in systems.items():
         estimator, X_train = _unwrap(system, seed_records)
@@ -276,9 +277,9 @@ def _kind(name: str) -> str:
 
 def _held_out_places(config, corpus: Corpus, labels, n_boot, seed, n_jobs, progress):
     """Leave one place out over all labelled reports; models calibrated on held-out places of the training part."""
-    grids = config.get("grids", {})
+    grids = config.grids
     systems = {**_baselines(), PRIMARY_MODEL: _policy(), "cnb": _policy(model="cnb")}
-    splits = config.get("outer_splits")  # None: one place at a time
+    splits = config.outer_splits  # None: one place at a time
     summaries, results = {}, {}
     for name, system in systems.items():
         estimator, X = _unwrap(system, corpus.records)
@@ -290,7 +291,7 @@ def _held_out_places(config, corpus: Corpus, labels, n_boot, seed, n_jobs, progr
             corpus.groups,
             grids.get(name) if is_model else None,
             outer_splits=splits,
-            inner_splits=config.get("inner_splits", 3),
+            inner_splits=config.inner_splits,
             calibrate=is_model,
             n_jobs=n_jobs,
             progress=progress,
@@ -338,8 +339,8 @@ def _ablation(config, corpus: Corpus, labels, n_boot, seed, n_jobs, progress) ->
             X,
             corpus.y,
             corpus.groups,
-            outer_splits=config.get("ablation_outer_splits", config.get("outer_splits")),
-            inner_splits=config.get("inner_splits", 3),
+            outer_splits=config.ablation_outer_splits or config.outer_splits,
+            inner_splits=config.inner_splits,
             calibrate=calibrate,
             train_mask=corpus.is_seed if seeds_only else None,
             n_jobs=n_jobs,
@@ -360,7 +361,7 @@ def _ablation(config, corpus: Corpus, labels, n_boot, seed, n_jobs, progress) ->
 
 
 def _learning_curve(config, corpus: Corpus, labels, n_jobs, progress) -> list[dict]:
-    sizes = config.get("learning_curve_sizes", [5, 10, 20, 40, 60])
+    sizes = config.learning_curve_sizes
     return learning_curve(
         _policy(),
         corpus.records,
@@ -368,9 +369,9 @@ def _learning_curve(config, corpus: Corpus, labels, n_jobs, progress) -> list[di
         corpus.groups,
         corpus.report_ids,
         sizes,
-        n_splits=config.get("learning_curve_folds", 5),
-        repeats=config.get("learning_curve_repeats", 3),
-        seed=config.get("seed", 0),
+        n_splits=config.learning_curve_folds,
+        repeats=config.learning_curve_repeats,
+        seed=config.seed,
         labels=labels,
         n_jobs=n_jobs,
         progress=progress,
@@ -396,23 +397,23 @@ def inter_coder_agreement(files) -> dict | None:
 
 
 def _targets(config, metrics: dict) -> dict:
-    targets = config.get("targets", {})
+    targets = {**ClassificationConfig().targets, **config.targets}  # a config may set some of them
     protocols = metrics["protocols"]
     found = {}
     if "held_out_places" in protocols:
         primary = protocols["held_out_places"][PRIMARY_MODEL]
-        found["held_out_place_macro_f1"] = (primary["macro_f1"], targets.get("held_out_place_macro_f1", 0.85))
-        found["held_out_place_ece"] = (primary["ece"], targets.get("held_out_place_ece", 0.05))
+        found["held_out_place_macro_f1"] = (primary["macro_f1"], targets["held_out_place_macro_f1"])
+        found["held_out_place_ece"] = (primary["ece"], targets["held_out_place_ece"])
     if "held_out_places" in protocols:
         # the seeds held out one at a time, the other seeds and the external corpus in training
         found["seed_reports_held_out_macro_f1"] = (
             protocols["held_out_places"][PRIMARY_MODEL]["seeds_only"]["macro_f1"],
-            targets.get("seeds_loro_macro_f1", 0.889),
+            targets["seeds_loro_macro_f1"],
         )
     if "seeds_loro" in protocols and PRIMARY_MODEL in protocols["seeds_loro"]:
         found["seeds_loro_four_seeds_training_macro_f1"] = (
             protocols["seeds_loro"][PRIMARY_MODEL]["macro_f1"],
-            targets.get("seeds_loro_macro_f1", 0.889),
+            targets["seeds_loro_macro_f1"],
         )
     return {
         name: {"value": value, "target": target, "met": value <= target if name.endswith("ece") else value >= target}

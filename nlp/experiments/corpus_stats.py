@@ -22,7 +22,7 @@ PART_NAMES = {"review": "工作总结 (review)", "problems": "存在问题 (prob
 
 
 def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
-    reports = load_reports(config, progress)
+    reports = load_reports(config.reports, config.cache, progress)
     tokenize = JiebaTokenizer()
     rows = corpus_table(reports)
     per_report = {}

@@ -25,14 +25,10 @@ least ``min_seeds_kept`` of its seed terms in its top 25).
 
 from __future__ import annotations
 
-import logging
 import time
 from importlib import metadata
 
-import jieba
 import numpy as np
-from sklearn.decomposition import NMF
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from nlp.classify.codebook import load_codebook
 from nlp.classify.labels import labels_for, load_labels
@@ -48,28 +44,21 @@ from nlp.io.plotting import (
 )
 from nlp.io.results import ResultsDir, data_hashes
 from nlp.text.reading import list_report_files
-from nlp.text.tokenize import JiebaTokenizer
-from nlp.topics.metrics import (
-    assign_topics,
-    category_shares_by_report,
-    category_topic_matrix,
-    coherence,
-    diversity,
-    document_sets,
-    matched_categories,
-    share_agreement,
-    stability,
-    unshared_dominant_topics,
-)
 from nlp.topics.models import (
-    NON_SUBSTANTIVE,
     LDATopicModel,
     NMFTopicModel,
     SeededLDATopicModel,
     SeededNMFTopicModel,
     grouped_share_intervals,
-    topic_documents,
     topic_shares,
+)
+from nlp.topics.selection import (
+    TopicCorpus,
+    default_nmf_npmi,
+    evaluate_model,
+    n_topics,
+    select_k,
+    select_seeded,
 )
 
 TIME_BUDGET_S = 180
@@ -95,132 +84,15 @@ def excerpt_note(n_reports: int, n_external: int, year_counts: dict) -> str:
     )
 
 
-def _terms(model, n: int) -> list[list[str]]:
-    return [[t for t, _ in topic] for topic in model.top_terms(n)]
-
-
-def _n_topics(model) -> int:
-    return int(model.components_.shape[0])
-
-
-class TopicCorpus:
-    """Everything a model is evaluated against: fit documents, sentences, NPMI windows, labels, hand shares.
-
-    Examples
-    --------
-    >>> from nlp.text.corpus import load_corpus
-    >>> from nlp.classify.labels import labels_for, load_labels
-    >>> reports = load_corpus("seeds")
-    >>> corpus = TopicCorpus(reports, labels_for(reports, load_labels()), "section", list(load_codebook().ids))
-    >>> len(corpus.fit_docs), len(corpus.sentences), corpus.substantive[:2]
-    (74, 471, ['party_building', 'epidemic'])
-    """
-
-    def __init__(self, reports, labels, unit, categories):
-        self.reports = reports
-        self.labels = labels
-        self.categories = categories
-        self.substantive = [c for c in categories if c not in NON_SUBSTANTIVE]
-        self.fit_docs, self.fit_meta = topic_documents(reports, unit)
-        self.fit_groups = [m["report_id"] for m in self.fit_meta]
-        self.sentences, self.sentence_meta = topic_documents(reports, "sentence")
-        self.sentence_reports = [m["report_id"] for m in self.sentence_meta]
-        self.windows = document_sets(self.sentences, JiebaTokenizer())
-        self.hand_shares = category_shares_by_report(labels, self.sentence_reports, self.substantive)
-
-
-def evaluate_model(model, corpus: TopicCorpus, config: dict, with_stability: bool = True):
-    """Quality figures of one fitted topic model; sentence-level weights come from ``transform``."""
-    top_n, div_n = config.get("npmi_top_n", 10), config.get("diversity_top_n", 25)
-    per_topic = coherence(_terms(model, top_n), corpus.windows)
-    W = model.transform(corpus.sentences)
-    matrix = category_topic_matrix(W, corpus.labels, corpus.categories)
-    matched = matched_categories(matrix, corpus.categories)
-    seeded = getattr(model, "seed_topics_", None)
-    if seeded:
-        topic_of, mapping = {c: i for i, c in enumerate(seeded)}, "seeded topic k stands for category k"
-    else:
-        rows = [corpus.categories.index(c) for c in corpus.substantive]
-        topic_of = assign_topics(matrix[rows], corpus.substantive)
-        mapping = "one topic per category by Hungarian assignment on the hand labels (an upper bound)"
-    shares = topic_shares(W, corpus.sentence_reports, skip_empty=True)
-    row = {
-        "k": _n_topics(model),
-        "npmi": float(np.mean(per_topic)),
-        "npmi_per_topic": per_topic,
-        "diversity": diversity(_terms(model, div_n)),
-        "matched_categories": matched,
-        "n_substantive_matched": len([c for c in matched if c in corpus.substantive]),
-        "unshared_dominant_topics": len(unshared_dominant_topics(matrix, corpus.categories)),
-        "share_agreement": {
-            **share_agreement(shares, corpus.hand_shares, topic_of, corpus.substantive),
-            "topics_as_categories": mapping,
-        },
-    }
-    if hasattr(model, "reconstruction_err_"):
-        row["reconstruction_error"] = model.reconstruction_err_
-    if hasattr(model, "seed_retention"):
-        kept = [r["n_kept"] for r in model.seed_retention(div_n)]
-        row["seeds_kept_min"], row["seeds_kept_mean"] = min(kept), float(np.mean(kept))
-    if with_stability:
-        seeds = config.get("stability_seeds", (1, 2, 3, 4, 5))
-        mean, per_seed = stability(model, corpus.fit_docs, corpus.fit_groups, seeds=seeds)
-        row["stability"], row["stability_per_seed"] = mean, per_seed
-    return row, W, matrix
-
-
-def select_k(rows: list[dict], min_k: int, min_diversity: float) -> tuple[int, str]:
-    """The k with the highest mean NPMI among those with enough topics and diverse enough terms."""
-    eligible = [r for r in rows if r["k"] >= min_k and r["diversity"] >= min_diversity]
-    pool = eligible or [r for r in rows if r["k"] >= min_k] or rows
-    best = max(pool, key=lambda r: (round(r["npmi"], 6), -r["k"]))
-    if eligible:
-        reason = (
-            f"highest mean NPMI ({best['npmi']:.3f}) among k >= {min_k} (at least one topic per codebook "
-            f"category possible) with top-25 diversity >= {min_diversity}; hand labels not used"
-        )
-    else:
-        reason = f"no k >= {min_k} reached diversity {min_diversity}; highest mean NPMI among k >= {min_k}"
-    return best["k"], reason
-
-
-def select_seeded(rows: list[dict], min_diversity: float, min_kept: int) -> tuple[dict, str]:
-    """The seeded setting with the highest NPMI among those diverse enough whose every anchor holds."""
-    eligible = [r for r in rows if r["diversity"] >= min_diversity and r["seeds_kept_min"] >= min_kept]
-    if eligible:
-        best = max(eligible, key=lambda r: (round(r["npmi"], 6), -r["n_free"], -r["seed_strength"]))
-        reason = (
-            f"highest mean NPMI ({best['npmi']:.3f}) among settings with top-25 diversity >= {min_diversity} "
-            f"whose every seeded topic keeps >= {min_kept} of its seed terms in its top 25; hand labels not used"
-        )
-    else:
-        best = max(rows, key=lambda r: (r["seeds_kept_min"], round(r["npmi"], 6)))
-        reason = f"no setting met diversity {min_diversity} and {min_kept} seeds kept; most seeds kept, then NPMI"
-    return best, reason
-
-
-def default_nmf_npmi(sentences: list[str], k: int, top_n: int) -> dict:
-    """scikit-learn's NMF with its defaults on plain jieba tokens of the same sentences (the reference)."""
-    jieba.setLogLevel(logging.WARNING)
-    vectorizer = TfidfVectorizer(tokenizer=jieba.lcut, token_pattern=None, lowercase=False)
-    X = vectorizer.fit_transform(sentences)
-    nmf = NMF(n_components=k, random_state=0).fit(X)
-    names = vectorizer.get_feature_names_out()
-    top = [[str(names[j]) for j in np.argsort(-row, kind="stable")[:top_n]] for row in nmf.components_]
-    windows = document_sets(sentences, vectorizer.build_analyzer())
-    per_topic = coherence(top, windows)
-    return {"npmi": float(np.mean(per_topic)), "npmi_per_topic": per_topic, "top_terms": top}
-
-
 def load_topic_reports(config: dict, progress: bool = False):
     """Seed reports plus ``external_reports``, with the hand labels of both."""
-    external = list(config.get("external_reports", []))
-    paths = [config.get("reports", "seeds"), *external]
-    reports = load_reports({**config, "reports": paths}, progress)
+    external = list(config.external_reports)
+    paths = [config.reports, *external]
+    reports = load_reports(paths, config.cache, progress)
     coded = {}
-    for path in [config.get("labels"), *config.get("external_labels", [])]:
+    for path in [config.labels, *config.external_labels]:
         coded.update(load_labels(path))
-    return reports, labels_for(reports, coded), [*external, *config.get("external_labels", [])]
+    return reports, labels_for(reports, coded), [*external, *config.external_labels]
 
 
 def _tomotopy_version() -> str | None:
@@ -245,26 +117,32 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
     started = time.perf_counter()
     categories = list(load_codebook().ids)
     reports, labels, extra_inputs = load_topic_reports(config, progress)
-    n_seed_reports = len(list_report_files(config.get("reports", "seeds")))
+    n_seed_reports = len(list_report_files(config.reports))
     out.extra_manifest["external_data_sha256"] = data_hashes(extra_inputs)
     out.extra_manifest["topic_libraries"] = {"tomotopy": _tomotopy_version()}
-    unit = config.get("unit", "section")
+    unit = config.unit
     corpus = TopicCorpus(reports, labels, unit, categories)
-    relevance, min_diversity = config.get("relevance", 0.6), config.get("min_diversity", 0.9)
+    relevance, min_diversity = config.relevance, config.min_diversity
+    scoring = {
+        "npmi_top_n": config.npmi_top_n,
+        "diversity_top_n": config.diversity_top_n,
+        "stability_seeds": config.stability_seeds,
+    }
+    quick = {**scoring, "stability_seeds": None}  # sweeps of seeded settings skip the stability refits
 
     def make(k: int) -> NMFTopicModel:
         return NMFTopicModel(
             n_topics=k,
             relevance=relevance,
-            min_groups=config.get("min_groups", 1),
-            beta_loss=config.get("beta_loss", "frobenius"),
-            alpha_W=config.get("alpha_W", 0.0),
-            l1_ratio=config.get("l1_ratio", 0.0),
+            min_groups=config.min_groups,
+            beta_loss=config.beta_loss,
+            alpha_W=config.alpha_W,
+            l1_ratio=config.l1_ratio,
         )
 
     def make_seeded(n_free: int, strength: float) -> SeededNMFTopicModel:
         return SeededNMFTopicModel(
-            n_free=n_free, seed_strength=strength, relevance=relevance, min_groups=config.get("min_groups", 1)
+            n_free=n_free, seed_strength=strength, relevance=relevance, min_groups=config.min_groups
         )
 
     def fit(model):
@@ -272,50 +150,50 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
 
     # unseeded NMF: sweep k
     sweep = []
-    for k in range(config.get("k_min", 8), config.get("k_max", 16) + 1):
-        row, _, _ = evaluate_model(fit(make(k)), corpus, config)
+    for k in range(config.k_min, config.k_max + 1):
+        row, _, _ = evaluate_model(fit(make(k)), corpus, **scoring)
         sweep.append(row)
-    chosen_k, reason = select_k(sweep, config.get("select_k_min", len(categories)), min_diversity)
+    chosen_k, reason = select_k(sweep, config.select_k_min or len(categories), min_diversity)
     model = fit(make(chosen_k))
-    chosen, W, matrix = evaluate_model(model, corpus, config)
+    chosen, W, matrix = evaluate_model(model, corpus, **scoring)
 
     # seeded NMF: sweep free topics and seed strength, choose without hand labels
     seeded_sweep = []
-    for n_free in config.get("seeded_n_free", [3, 4, 5, 6, 7, 8]):
-        for strength in config.get("seed_strengths", [1.0, 1.5, 2.0]):
-            row, _, _ = evaluate_model(fit(make_seeded(n_free, strength)), corpus, config, with_stability=False)
+    for n_free in config.seeded_n_free:
+        for strength in config.seed_strengths:
+            row, _, _ = evaluate_model(fit(make_seeded(n_free, strength)), corpus, **quick)
             seeded_sweep.append({"n_free": n_free, "seed_strength": strength, **row})
-    best, seeded_reason = select_seeded(seeded_sweep, min_diversity, config.get("min_seeds_kept", 10))
+    best, seeded_reason = select_seeded(seeded_sweep, min_diversity, config.min_seeds_kept)
     seeded_model = fit(make_seeded(best["n_free"], best["seed_strength"]))
-    seeded, W_seeded, matrix_seeded = evaluate_model(seeded_model, corpus, config)
+    seeded, W_seeded, matrix_seeded = evaluate_model(seeded_model, corpus, **scoring)
     seeded_k = seeded["k"]
 
     # comparisons at the seeded model's number of topics
-    same_k, _, _ = evaluate_model(fit(make(seeded_k)), corpus, config)
+    same_k, _, _ = evaluate_model(fit(make(seeded_k)), corpus, **scoring)
     lda = fit(LDATopicModel(n_topics=seeded_k, relevance=relevance, random_state=0))
-    lda_row, _, _ = evaluate_model(lda, corpus, config)
+    lda_row, _, _ = evaluate_model(lda, corpus, **scoring)
     if _tomotopy_version() is not None:
         seeded_lda = SeededLDATopicModel(
             n_free=best["n_free"],
-            seed_eta=config.get("seed_eta", 1.0),
-            iterations=config.get("lda_iterations", 1000),
+            seed_eta=config.seed_eta,
+            iterations=config.lda_iterations,
             relevance=relevance,
         )
-        seeded_lda_row, _, _ = evaluate_model(fit(seeded_lda), corpus, config)
+        seeded_lda_row, _, _ = evaluate_model(fit(seeded_lda), corpus, **scoring)
         seeded_lda_summary = {
             **summary_row(seeded_lda_row),
-            "seed_retention": seeded_lda.seed_retention(config.get("diversity_top_n", 25)),
+            "seed_retention": seeded_lda.seed_retention(config.diversity_top_n),
         }
     else:
         seeded_lda_summary = {"skipped": "tomotopy is not installed (pip install tomotopy)"}
     sentence_fit = make(chosen_k).fit(corpus.sentences, groups=corpus.sentence_reports)
-    sentence_row, _, _ = evaluate_model(sentence_fit, corpus, config, with_stability=False)
-    reference = default_nmf_npmi(corpus.sentences, chosen_k, config.get("npmi_top_n", 10))
+    sentence_row, _, _ = evaluate_model(sentence_fit, corpus, **quick)
+    reference = default_nmf_npmi(corpus.sentences, chosen_k, config.npmi_top_n)
 
     names, seeded_names = model.topic_names(), seeded_model.topic_names()
-    retention = seeded_model.seed_retention(config.get("diversity_top_n", 25))
+    retention = seeded_model.seed_retention(config.diversity_top_n)
     free = free_topics(seeded_model, seeded_names, W_seeded, corpus)
-    n_boot, seed = config.get("n_bootstrap", 1000), config.get("seed", 0)
+    n_boot, seed = config.n_bootstrap, config.seed
     by_year, by_genre = grouped_topic_shares(seeded_model, W_seeded, corpus, config, n_boot, seed)
     elapsed = time.perf_counter() - started
 
@@ -339,13 +217,13 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
             "reports": len(reports),
             "external": len(reports) - n_seed_reports,
             "cut_off_mid_sentence": sum(bool(r.meta.truncated) for r in reports),
-            "inputs": [config.get("reports", "seeds"), *config.get("external_reports", [])],
+            "inputs": [config.reports, *config.external_reports],
         },
         "unit": unit,
         "documents": len(corpus.fit_docs),
         "sentences": len(corpus.sentences),
         "vocabulary": len(model.feature_names_),
-        "settings": {k: config.get(k) for k in ("relevance", "min_groups", "beta_loss", "alpha_W", "l1_ratio")},
+        "settings": {k: getattr(config, k) for k in ("relevance", "min_groups", "beta_loss", "alpha_W", "l1_ratio")},
         "npmi": {
             "definition": "mean NPMI of each topic's top-10 terms, sentence co-occurrence windows, epsilon 1e-12",
             "windows": "sentences",
@@ -404,11 +282,10 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
         "shares_by_genre": by_genre,
         "interval": INTERVAL.format(n=n_boot),
         "excerpts": excerpt_note(len(reports), len(reports) - n_seed_reports, _year_counts(by_year)),
-        "targets": targets,
-        "time_budget_s": TIME_BUDGET_S,
     }
     out.write_json("metrics.json", metrics)
-    out.write_json("timing.json", {"wall_time_s": round(elapsed, 2)})
+    out.write_json("targets.json", targets)
+    out.write_json("timing.json", {"wall_time_s": round(elapsed, 2), "time_budget_s": TIME_BUDGET_S})
     _write_tables(out, comparison, retention)
     out.write_json("topics.json", _topic_records(model, names, W, corpus))
     out.write_json("seeded_topics.json", _topic_records(seeded_model, seeded_names, W_seeded, corpus, retention))
@@ -437,7 +314,7 @@ def free_topics(model, names, W, corpus: TopicCorpus) -> list[dict]:
             "top_terms": [term for term, _ in top[t]],
             "representative_sentences": representative[t],
         }
-        for t in range(first, _n_topics(model))
+        for t in range(first, n_topics(model))
     ]
 
 
@@ -583,8 +460,8 @@ def grouped_topic_shares(
     """Report topic shares averaged by year and by genre, with bootstrap intervals over reports (table rows)."""
     shares = topic_shares(W, corpus.sentence_reports, skip_empty=True)
     meta = {m["report_id"]: m for m in corpus.sentence_meta}
-    which = config.get("year", "reviewed")
-    first, last = config.get("years", [2014, 2024])
+    which = config.year
+    first, last = config.years
     years = {}
     for r, m in meta.items():
         year = report_year(m["years"], which)

@@ -25,7 +25,7 @@ import sys
 import time
 import tomllib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -69,43 +69,6 @@ def load_config(path: str | Path) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML ({exc})") from exc
-
-
-#: A config value's check: the types it may have and an optional test of the value with what it should be.
-ConfigRule = tuple[tuple[type, ...], Callable[[Any], bool] | None, str]
-
-
-def _type_names(types: tuple[type, ...]) -> str:
-    names = {bool: "true/false", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a table"}
-    return " or ".join(names.get(t, t.__name__) for t in types)
-
-
-def _has_type(value: Any, types: tuple[type, ...]) -> bool:
-    # TOML booleans are ints to Python: `n_bootstrap = true` must not pass as 1
-    if isinstance(value, bool):
-        return bool in types
-    return isinstance(value, types) or (float in types and isinstance(value, int))
-
-
-def validate_config(config: dict, rules: dict[str, ConfigRule], source: str | Path) -> dict:
-    """Check the known keys of ``config`` against ``rules``; return ``config``.
-
-    Keys without a rule are left alone (experiments may read more than the
-    shared table knows).
-
-    Raises
-    ------
-    ConfigError
-        Naming the key, the value found and what it should be.
-    """
-    for key, (types, test, wanted) in rules.items():
-        if key not in config:
-            continue
-        value = config[key]
-        if not _has_type(value, types) or (test is not None and not test(value)):
-            expected = wanted or _type_names(types)
-            raise ConfigError(f"{source}: {key} = {value!r} is invalid; expected {expected}")
-    return config
 
 
 # provenance only: the code that ran is the checkout holding this package, if any (an installed wheel has none)
