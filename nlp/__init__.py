@@ -1,12 +1,12 @@
 """Chinese policy-text analysis of township government work reports.
 
-The package is organised by pipeline stage, data flowing one way:
+One subpackage per family of pipeline stages, each importing only from the
+floors below it (checked by ``lint-imports``, see ``pyproject.toml``):
 
-``reading`` (files → text) → ``cleaning`` (page noise, metadata) →
-``structure`` (headings, parts) → ``sentences`` → ``corpus`` (all of the
-above per report) → ``records`` (sentences with context) → ``tokenize``
-(jieba) → ``features`` → ``classify`` / ``evaluate`` / ``training`` /
-``persist`` → ``plotting`` / ``results`` / ``experiments``.
+``core`` (errors, files, pools, memos) → ``text`` (reading, cleaning,
+structure, sentences, tokens) → ``classify`` (features, models, evaluation,
+persistence, prediction) → ``topics`` → ``analysis`` (attention, panel) →
+``io`` (results folders, figures) → ``experiments`` → ``cli``.
 
 Reuse a trained classifier::
 
@@ -15,7 +15,7 @@ Reuse a trained classifier::
     clf.predict(["做好疫情防控工作。"])
 """
 
-__version__ = "0.1.0"
+from nlp.core.version import __version__
 
 __all__ = ["__version__", "load_classifier", "load_corpus"]
 

@@ -18,10 +18,10 @@ import os
 import sys
 from pathlib import Path
 
-from nlp import __version__
 from nlp.core.errors import InputError, NlpError, OutputError
 from nlp.core.fileio import check_output, os_reason
 from nlp.core.parallel import DEFAULT_BATCH
+from nlp.core.version import __version__
 from nlp.io.arguments import OneLineParser, positive_int
 
 # Everything else is imported by the command that needs it, so `--help` starts in a fraction of a
@@ -548,9 +548,10 @@ def _add_sample(subparsers) -> None:
 
 
 def _cmd_agreement(args: argparse.Namespace) -> int:
-    from nlp.classify.agreement import agreement, load_coders, markdown, write_agreement
+    from nlp.classify.agreement import agreement, load_coders, markdown
     from nlp.classify.codebook import load_codebook
     from nlp.core.errors import ConfigError
+    from nlp.io.coding_outputs import write_agreement
 
     if args.out:
         _check_out_folder(args.out, args.force, args.files)
@@ -608,7 +609,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.out:
-        from nlp.classify.validate import write_evaluation
+        from nlp.io.coding_outputs import write_evaluation
 
         config = {"model": args.model, "labels": args.labels, "reports": args.reports, "n_bootstrap": args.n_bootstrap}
         with _results_folder(args.out, config, [args.labels, *args.reports]) as out:

@@ -21,8 +21,8 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from nlp.classify.codebook import load_codebook
-from nlp.classify.labels import HeadingRuleLabeler, compiled_regex
-from nlp.core.memo import memo, store
+from nlp.classify.labels import HeadingRuleLabeler
+from nlp.core.memo import compiled_regex, memo, store
 from nlp.text.records import CONTEXT_SEPARATOR, FIELDS, get_fields
 from nlp.text.structure import PARTS
 from nlp.text.tokenize import JiebaTokenizer

@@ -17,7 +17,6 @@ import csv
 import io
 import json
 import os
-import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 from nlp.classify.codebook import load_codebook
 from nlp.core.errors import ConfigError, InputError
 from nlp.core.fileio import atomic_write
+from nlp.core.memo import compiled_regex
 from nlp.resources import resource_path
 from nlp.text.corpus import SEED_DIR, Report, default_seed_dir
 from nlp.text.reading import decode_bytes, read_bounded
@@ -210,12 +210,6 @@ def load_heading_rules(path: str | None = None) -> tuple[tuple[str, str], ...]:
     if unknown:
         raise ConfigError(f"{source}: rules name unknown categories {sorted(unknown)}")
     return rules
-
-
-@lru_cache(maxsize=512)
-def compiled_regex(pattern: str) -> re.Pattern:
-    """Compile once per process; fitted estimators keep pattern strings, which persist safely."""
-    return re.compile(pattern)
 
 
 class HeadingRuleLabeler(ClassifierMixin, BaseEstimator):

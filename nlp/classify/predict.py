@@ -266,7 +266,7 @@ def _load_engines(classifier, workers: int) -> None:
     if workers > 1 and can_fork():
         for tokenizer in iter_tokenizers(classifier):
             settings = tokenizer.resolved_settings()
-            get_engine(settings.backend, settings.user_dict)
+            get_engine(settings.backend, settings.user_dict, settings.user_dict_sha256)
 
 
 def predict_sources(

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp import __version__
 from nlp.classify.codebook import load_codebook
 from nlp.classify.evaluate import (
     accuracy_above,
@@ -33,6 +32,7 @@ from nlp.classify.labels import default_label_files, labels_for, load_labels
 from nlp.classify.model import PolicyClassifier, make_model
 from nlp.core.errors import ConfigError, InputError
 from nlp.core.fileio import file_sha256
+from nlp.core.version import __version__
 from nlp.text.corpus import Report
 from nlp.text.records import sentence_records
 

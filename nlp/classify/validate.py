@@ -134,32 +134,3 @@ def markdown_report(summary: dict, model: str = "", labels: str = "") -> str:
             f"reports the model was trained on ({', '.join(summary['seen_in_training'])}).",
         ]
     return "\n".join(lines) + "\n"
-
-
-def write_evaluation(out, summary: dict, model: str = "", labels: str = "") -> None:
-    """``metrics.json``, ``report.md``, per-class, confusion and prediction CSVs, and three figures."""
-    from nlp.io.plotting import plot_confusion, plot_per_class_f1, plot_reliability, save_figure
-
-    categories = summary["confusion"]["labels"]
-    brief = {k: v for k, v in summary.items() if k not in ("predictions",)}
-    out.write_json("metrics.json", brief)
-    out.write_text("report.md", markdown_report(summary, model, labels))
-    per_class = [{"category": c, **s} for c, s in summary["per_class"].items()]
-    out.write_csv("per_class.csv", per_class, ["category", "precision", "recall", "f1", "support"])
-    matrix = summary["confusion"]["matrix"]
-    out.write_csv(
-        "confusion.csv",
-        [
-            {"coded \\ predicted": c, **dict(zip(categories, row, strict=True))}
-            for c, row in zip(categories, matrix, strict=True)
-        ],
-    )
-    out.write_csv("predictions.csv", summary["predictions"])
-    title = f"混淆矩阵 (confusion matrix): coded vs predicted, macro-F1 {summary['macro_f1']:.3f}"
-    save_figure(plot_confusion(matrix, categories, title), out.path("confusion"))
-    title = f"可靠性图 (reliability): ECE {summary['ece']:.3f}"
-    save_figure(plot_reliability(summary["reliability"], title), out.path("reliability"))
-    scores = {"model": {c: s["f1"] for c, s in summary["per_class"].items()}}
-    save_figure(
-        plot_per_class_f1(scores, categories, "各类别F1 (per-class F1) on the coded sample"), out.path("per_class_f1")
-    )

@@ -11,6 +11,9 @@ millions of times, and it keeps memory flat when streaming a large corpus
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 MEMO_SIZE = 2**16
 
 _registry: dict[tuple, dict] = {}
@@ -35,6 +38,12 @@ def store(memo_dict: dict, key, value, size: int = MEMO_SIZE):
         memo_dict.clear()
     memo_dict[key] = value
     return value
+
+
+@lru_cache(maxsize=512)
+def compiled_regex(pattern: str) -> re.Pattern:
+    """``re.compile`` once per process; fitted estimators keep pattern strings, which persist safely."""
+    return re.compile(pattern)
 
 
 def clear_memos() -> None:

@@ -31,7 +31,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from nlp import __version__
+from nlp.core.version import __version__
 
 try:
     import fcntl

@@ -28,9 +28,9 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from nlp import __version__
-from nlp.core.fileio import atomic_write, file_sha256
+from nlp.core.fileio import atomic_write
 from nlp.core.parallel import DEFAULT_BATCH, batches, ordered_map
+from nlp.core.version import __version__
 from nlp.text.cleaning import ReportMeta
 from nlp.text.corpus import Report, parse_raw
 from nlp.text.reading import RawReport, read_report
@@ -127,7 +127,7 @@ def decode_report(data: dict, raw: RawReport) -> Report:
 
 
 #: Modules whose code decides what a parsed report holds: a change to any of them is a new cache.
-_PARSER_MODULES = ("reading", "extract", "cleaning", "metadata", "structure", "sentences", "corpus")
+_PARSER_MODULES = ("reading", "extract", "cleaning", "metadata", "markers", "structure", "sentences", "corpus")
 
 
 @lru_cache(maxsize=1)
@@ -138,18 +138,13 @@ def parser_fingerprint() -> str:
 
 
 def tokenizer_fingerprint(tokenizer: JiebaTokenizer) -> str:
-    """Everything that changes a tokenizer's output, hashed: settings, word lists, library version."""
-    settings = tokenizer.resolved_settings()
-    # computed once per settings and word-list version: it is needed for every report
-    return _fingerprint(settings, _mtime(settings.user_dict), _mtime(settings.stopwords))
-
-
-def _mtime(path: str) -> int:
-    return os.stat(path).st_mtime_ns if path else 0
+    """Everything that changes a tokenizer's output, hashed: settings, word-list contents, library version."""
+    return _fingerprint(tokenizer.resolved_settings())
 
 
 @lru_cache(maxsize=16)
-def _fingerprint(settings, user_dict_mtime: int, stopwords_mtime: int) -> str:
+def _fingerprint(settings) -> str:
+    # computed once per settings (which carry the word lists' SHA-256): it is needed for every report
     library = metadata.version("jieba" if settings.backend == "jieba" else "rjieba")
     return _digest(
         CACHE_FORMAT,
@@ -158,8 +153,8 @@ def _fingerprint(settings, user_dict_mtime: int, stopwords_mtime: int) -> str:
         settings.hmm,
         settings.min_length,
         settings.keep_numbers,
-        file_sha256(settings.user_dict) if settings.user_dict else "",
-        file_sha256(settings.stopwords) if settings.stopwords else "",
+        settings.user_dict_sha256,
+        settings.stopwords_sha256,
     )
 
 

@@ -22,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from nlp.text import metadata
+from nlp.text.markers import HEADING_START_RE
 from nlp.text.reading import RawReport
 
 # --- character normalisation -------------------------------------------------
@@ -360,17 +361,12 @@ def _join_broken_lines(lines: list[str]) -> list[str]:
     return joined
 
 
-_HEADING_START_RE = re.compile(
-    r"^(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]|\d{1,2}[、．.](?!\d)|第[一二三四五六七八九十]部分)"
-)
-
-
 def _opens_heading(line: str) -> bool:
     return _opens_heading_marker(line) or len(line) <= 20
 
 
 def _opens_heading_marker(line: str) -> bool:
-    return _HEADING_START_RE.match(line) is not None
+    return HEADING_START_RE.match(line) is not None
 
 
 def _split_title(lines: list[str]) -> tuple[str | None, list[str]]:

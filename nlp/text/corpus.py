@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from tqdm.auto import tqdm
 
@@ -150,7 +151,27 @@ def parse_text(text: str, report_id: str = "stdin") -> Report:
     return parse_raw(raw)
 
 
-def _parse_or_skip(file, cache, skip: bool) -> Report | tuple[str, str]:
+class ReportCache(Protocol):
+    """What :func:`load_corpus` needs of a cache of parsed reports (:class:`nlp.text.cache.TokenCache` is one).
+
+    Declared here so that the corpus stage does not depend on the cache module,
+    which is built on top of it.
+    """
+
+    def report(self, path: str | Path) -> Report:
+        """The parsed report of a file, from the cache when its content was seen before."""
+        ...
+
+    def cached_report(self, path: str | Path) -> Report | None:
+        """The report of a file if its content is in the cache, else ``None``."""
+        ...
+
+    def cached_reports(self, paths, progress: bool = False) -> list[Report | None]:
+        """:meth:`cached_report` of every path."""
+        ...
+
+
+def _parse_or_skip(file, cache: ReportCache | None, skip: bool) -> Report | tuple[str, str]:
     """The parsed report, or ``(path, reason)`` when ``skip`` and the file cannot be read."""
     try:
         return cache.report(file) if cache is not None else parse_report(file)
@@ -177,7 +198,7 @@ def iter_reports(
     paths: Iterable[str | Path],
     progress: bool = False,
     n_jobs: int | None = 1,
-    cache=None,
+    cache: ReportCache | None = None,
     scheduler: str | None = None,
     batch_size: int = DEFAULT_BATCH,
     skipped: list[tuple[str, str]] | None = None,
@@ -207,7 +228,7 @@ def load_corpus(
     path: str | Path | Iterable[str | Path],
     progress: bool = False,
     n_jobs: int | None = 1,
-    cache=None,
+    cache: ReportCache | None = None,
     skipped: list[tuple[str, str]] | None = None,
 ) -> list[Report]:
     """Parse a report file, a folder of reports, or several of either.

@@ -27,17 +27,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from nlp.text.markers import CN_DIGITS, HEADING_MARKERS
+
 PARTS = ("review", "problems", "plan")
 
-_CN_DIGITS = "一二三四五六七八九十"
-_MARKERS = {
-    1: rf"[{_CN_DIGITS}]{{1,3}}、",
-    2: rf"[（(][{_CN_DIGITS}]{{1,3}}[）)]",
-    3: r"\d{1,2}[、．.](?!\d)",
-}
-_MARKER_RE = re.compile("|".join(f"(?P<l{level}>{pattern})" for level, pattern in _MARKERS.items()))
+_MARKER_RE = re.compile("|".join(f"(?P<l{level}>{pattern})" for level, pattern in HEADING_MARKERS.items()))
 #: ``一是`` / ``二是`` … opening an enumerated item.
-ITEM_RE = re.compile(rf"[{_CN_DIGITS}]{{1,3}}是")
+ITEM_RE = re.compile(rf"[{CN_DIGITS}]{{1,3}}是")
 _TERMINATORS = "。！？!?"
 _HEADING_START_AFTER = _TERMINATORS + "”’」』）)"
 

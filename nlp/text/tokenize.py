@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 from sklearn.base import BaseEstimator
 
+from nlp.core.fileio import file_sha256
 from nlp.core.memo import clear_memos, memo, store
 from nlp.resources import read_word_list, resource_path
 from nlp.text.cleaning import WORD_CHAR_RE
@@ -86,9 +87,9 @@ def _build_engine(backend: str, user_dict: str):
     return engine
 
 
-def get_engine(backend: str = "jieba", user_dict: str = ""):
-    """Return the shared segmentation engine for a backend and user dictionary."""
-    key = (backend, user_dict)
+def get_engine(backend: str = "jieba", user_dict: str = "", user_dict_sha256: str = ""):
+    """Return the shared segmentation engine for a backend and user dictionary (and its contents' digest)."""
+    key = (backend, user_dict, user_dict_sha256)
     engine = _engines.get(key)
     if engine is not None:
         return engine
@@ -105,8 +106,14 @@ def default_backend() -> str:
 
 
 @lru_cache(maxsize=8)
-def _load_stopwords(path: str) -> frozenset[str]:
+def _load_stopwords(path: str, sha256: str) -> frozenset[str]:
+    # keyed by content too: a list edited in the same process (a notebook) is read again
     return frozenset(read_word_list(path)) if path else frozenset()
+
+
+def _content_digest(path: str) -> str:
+    """SHA-256 of a word list's bytes ("" for none): what caches and memos of its tokens are keyed by."""
+    return file_sha256(path) if path else ""
 
 
 class TokenizerSettings(NamedTuple):
@@ -118,11 +125,12 @@ class TokenizerSettings(NamedTuple):
     hmm: bool
     min_length: int
     keep_numbers: bool
+    user_dict_sha256: str  # contents of the word lists, "" for none
+    stopwords_sha256: str
 
 
-@lru_cache(maxsize=64)
 def _resolve_settings(backend, user_dict, stopwords, hmm, min_length, keep_numbers) -> TokenizerSettings:
-    """Validated, resolved tokenizer settings; cached because the tokenizer runs per sentence."""
+    """Validated, resolved tokenizer settings, with the word lists' contents hashed."""
     if backend == AUTO:
         backend = default_backend()
     if backend not in BACKENDS:
@@ -130,8 +138,16 @@ def _resolve_settings(backend, user_dict, stopwords, hmm, min_length, keep_numbe
     if not isinstance(min_length, int) or min_length < 1:
         raise ValueError(f"min_length must be a positive integer, got {min_length!r}")
     resolved_user_dict = _resolve(user_dict, DEFAULT_USER_DICT)
+    resolved_stopwords = _resolve(stopwords, DEFAULT_STOPWORDS)
     return TokenizerSettings(
-        backend, resolved_user_dict, _resolve(stopwords, DEFAULT_STOPWORDS), bool(hmm), min_length, bool(keep_numbers)
+        backend,
+        resolved_user_dict,
+        resolved_stopwords,
+        bool(hmm),
+        min_length,
+        bool(keep_numbers),
+        _content_digest(resolved_user_dict),
+        _content_digest(resolved_stopwords),
     )
 
 
@@ -150,19 +166,18 @@ class _Memos(NamedTuple):
     decisions: dict  # raw token -> kept token, "" when dropped (bounded)
 
 
-@lru_cache(maxsize=64)
-def _memos(backend, user_dict, stopwords, hmm, min_length, keep_numbers) -> _Memos:
-    settings = _resolve_settings(backend, user_dict, stopwords, hmm, min_length, keep_numbers)
+def _memos(settings: TokenizerSettings) -> _Memos:
+    # process-wide (shared by clones and pickled copies in one process), emptied by clear_memo()
     return _Memos(
         settings,
         memo("kept", *settings),
         memo("remembered", *settings),
-        memo("decisions", settings.stopwords, settings.min_length, settings.keep_numbers),
+        memo("decisions", settings.stopwords_sha256, settings.min_length, settings.keep_numbers),
     )
 
 
 def _raw_cut(settings: TokenizerSettings, block: str) -> list[str]:
-    engine = get_engine(settings.backend, settings.user_dict)
+    engine = get_engine(settings.backend, settings.user_dict, settings.user_dict_sha256)
     if settings.backend == "jieba":
         return engine.lcut(block, HMM=settings.hmm)
     return engine.cut(block, settings.hmm)
@@ -175,7 +190,7 @@ def _pieces(text: str) -> list[tuple[bool, str]]:
 
 def _cut(settings: TokenizerSettings, text: str) -> list[str]:
     """Raw segmentation, identical to ``jieba.lcut`` except that whitespace is not returned."""
-    raw_memo = memo("raw", settings.backend, settings.user_dict, settings.hmm)
+    raw_memo = memo("raw", settings.backend, settings.user_dict_sha256, settings.hmm)
     tokens: list[str] = []
     for is_han, piece in _pieces(text):
         if not is_han:
@@ -191,12 +206,13 @@ def _cut(settings: TokenizerSettings, text: str) -> list[str]:
 def _keep(raw_tokens, settings: TokenizerSettings, decisions: dict) -> tuple[str, ...]:
     """The tokens that survive normalisation, the length limit and the stopword list."""
     kept = []
+    stopwords = _load_stopwords(settings.stopwords, settings.stopwords_sha256)
     for raw in raw_tokens:
         # raw token -> kept token ("" when dropped); the same few thousand words recur in every report
         token = decisions.get(raw)
         if token is None:
             token = normalize_token(raw, settings.keep_numbers)
-            if len(token) < settings.min_length or token in _load_stopwords(settings.stopwords):
+            if len(token) < settings.min_length or token in stopwords:
                 token = ""
             store(decisions, raw, token)
         if token:
@@ -275,10 +291,18 @@ class JiebaTokenizer(BaseEstimator):
         self.backend = backend
 
     def resolved_settings(self) -> TokenizerSettings:
-        """Validated settings with word lists resolved to paths (raises ``ValueError`` when invalid)."""
-        return _resolve_settings(
-            self.backend, self.user_dict, self.stopwords, self.hmm, self.min_length, self.keep_numbers
-        )
+        """Validated settings with word lists resolved to paths and their contents hashed.
+
+        Resolved once per tokenizer and parameter values (it runs for every
+        sentence): a new tokenizer, a clone or ``set_params`` reads the word
+        lists again, so an edited stopword file is never served from an old memo.
+
+        Raises
+        ------
+        ValueError
+            If a parameter is invalid.
+        """
+        return self._memos().settings
 
     def cut(self, text: str) -> list[str]:
         """Segment without any filtering (what jieba itself returns)."""
@@ -327,7 +351,17 @@ class JiebaTokenizer(BaseEstimator):
         self._memos().remembered.update(table)
 
     def _memos(self) -> _Memos:
-        return _memos(self.backend, self.user_dict, self.stopwords, self.hmm, self.min_length, self.keep_numbers)
+        params = (self.backend, self.user_dict, self.stopwords, self.hmm, self.min_length, self.keep_numbers)
+        resolved = self.__dict__.get("_resolved")
+        if resolved is None or resolved[0] != params:
+            resolved = self.__dict__["_resolved"] = (params, _memos(_resolve_settings(*params)))
+        return resolved[1]
+
+    def __getstate__(self) -> dict:
+        # resolved settings are per process and per word-list contents: never pickled or saved in a model file
+        state = super().__getstate__()
+        state.pop("_resolved", None)
+        return state
 
 
 def iter_tokenizers(obj, _seen: set | None = None, _depth: int = 0):

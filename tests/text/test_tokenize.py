@@ -146,3 +146,34 @@ def test_the_readme_tokenizer_example_shows_what_the_code_returns():
     tokens = JiebaTokenizer()("全面落实“两不愁三保障”，覆盖贫困学生X名")
     assert tokens == ["两不愁三保障", "覆盖", "贫困学生"]
     assert f"# {tokens}" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_new_tokenizer_reads_an_edited_stopword_file(tmp_path):
+    # bug: memos and the stopword cache were keyed by path, so an edit in the same process was ignored
+    stopwords = tmp_path / "stop.txt"
+    stopwords.write_text("贫困学生\n", encoding="utf-8")
+    sentence = "全面落实“两不愁三保障”，覆盖贫困学生X名"
+    assert "贫困学生" not in JiebaTokenizer(stopwords=stopwords)(sentence)
+    stopwords.write_text("覆盖\n", encoding="utf-8")
+    tokens = JiebaTokenizer(stopwords=stopwords)(sentence)
+    assert "贫困学生" in tokens and "覆盖" not in tokens
+
+
+def test_an_edited_user_dictionary_gives_a_new_engine_and_settings(tmp_path):
+    user_dict = tmp_path / "terms.txt"
+    user_dict.write_text("落实两不愁\n", encoding="utf-8")
+    first = JiebaTokenizer(user_dict=user_dict, stopwords=False).resolved_settings()
+    user_dict.write_text("两不愁三保障 100000\n", encoding="utf-8")
+    tokenizer = JiebaTokenizer(user_dict=user_dict, stopwords=False)
+    assert tokenizer.resolved_settings().user_dict_sha256 != first.user_dict_sha256
+    assert "两不愁三保障" in tokenizer("落实两不愁三保障")
+
+
+def test_resolved_settings_follow_set_params_and_are_not_pickled():
+    import pickle
+
+    tokenizer = JiebaTokenizer()
+    assert tokenizer.resolved_settings().min_length == 2
+    tokenizer.set_params(min_length=3)
+    assert tokenizer.resolved_settings().min_length == 3
+    assert "_resolved" not in pickle.loads(pickle.dumps(tokenizer)).__dict__

@@ -1,0 +1,3 @@
+"""The package version: one definition, read by pyproject.toml at build time and recorded in every manifest."""
+
+__version__ = "0.1.0"
