@@ -24,6 +24,8 @@ from nlp.core.parallel import DEFAULT_BATCH
 from nlp.core.version import __version__
 from nlp.io.arguments import OneLineParser, positive_int
 
+__all__ = ["StdoutError", "build_parser", "main"]
+
 # Everything else is imported by the command that needs it, so `--help` starts in a fraction of a
 # second: the corpus stages pull in tqdm and the cleaning tables, prediction scikit-learn and skops.
 

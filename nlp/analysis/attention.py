@@ -28,6 +28,18 @@ import numpy as np
 from nlp.classify.codebook import load_codebook
 from nlp.text.corpus import Report
 
+__all__ = [
+    "PROFILE_PARTS",
+    "AttentionProfile",
+    "attention_profiles",
+    "bootstrap_shares",
+    "caption",
+    "format_share",
+    "markdown_table",
+    "profile",
+    "shifts",
+]
+
 PROFILE_PARTS = ("all", "review", "plan")
 
 

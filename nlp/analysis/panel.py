@@ -44,6 +44,23 @@ import numpy as np
 from nlp.classify.codebook import load_codebook
 from nlp.core.errors import ConfigError, InputError
 
+__all__ = [
+    "COUNTY_LEVELS",
+    "COVARIATES",
+    "NUMERIC",
+    "PROVINCES",
+    "attention_by_year",
+    "check_formula",
+    "load_covariates",
+    "merge_covariates",
+    "panel_rows",
+    "province_of_text",
+    "regression_markdown",
+    "report_covariates",
+    "share_regression",
+    "source_provinces",
+]
+
 #: Provincial-level units by their short names.
 PROVINCES = (
     "北京",

@@ -63,6 +63,27 @@ import numpy as np
 from scipy import stats
 from sklearn.base import BaseEstimator
 
+__all__ = [
+    "DEFAULT_ESTIMATOR",
+    "DEFAULT_INTERVAL",
+    "ESTIMATORS",
+    "ESTIMATOR_NAMES",
+    "INTERVALS",
+    "INTERVAL_NAMES",
+    "PANEL_ESTIMATOR",
+    "AdjustedCount",
+    "ClassifyAndCount",
+    "ConfusionMatrix",
+    "ProbabilisticAverage",
+    "ShareEstimate",
+    "ShareEstimator",
+    "adjusted_shares",
+    "dirichlet_intervals",
+    "jeffreys_interval",
+    "make_estimator",
+    "wilson_interval",
+]
+
 ESTIMATORS = ("count", "probability", "adjusted")
 INTERVALS = ("dirichlet", "bootstrap", "wilson", "jeffreys")
 #: Estimator of one report's shares: the lowest per-report error on held-out places (``attention_panel``).

@@ -27,6 +27,8 @@ from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
 from nlp.core.errors import ConfigError
 
+__all__ = ["Codes", "agreement", "krippendorff_alpha", "load_coders", "markdown"]
+
 Codes = dict[tuple[str, str], str]
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from nlp.core.errors import ConfigError
 from nlp.resources import resource_path
 
+__all__ = ["CODEBOOK_FILE", "Category", "Codebook", "load_codebook", "render_markdown"]
+
 CODEBOOK_FILE = "codebook.json"
 
 

@@ -28,6 +28,22 @@ from nlp.classify.codebook import load_codebook
 from nlp.core.errors import ConfigError, InputError
 from nlp.core.fileio import atomic_path, atomic_write, refuse_overwrite
 
+__all__ = [
+    "FINAL_LABEL",
+    "LABEL_PREFIX",
+    "PREDICTION_COLUMNS",
+    "SHEET_COLUMNS",
+    "SHEET_FORMATS",
+    "CodeSheet",
+    "CodedRow",
+    "check_sheet_path",
+    "label_column",
+    "locate",
+    "read_codes",
+    "sentence_id",
+    "write_sheet",
+]
+
 #: Columns of a coding sheet before the coders' label columns.
 SHEET_COLUMNS = ("sentence_id", "report_id", "index", "heading", "before", "text", "after")
 #: Columns shown only with ``show_predictions`` (not blind).

@@ -27,6 +27,29 @@ from sklearn.metrics import (
 from sklearn.model_selection import GridSearchCV, GroupKFold, LeaveOneGroupOut, ParameterGrid
 from tqdm.auto import tqdm
 
+__all__ = [
+    "MACRO_F1",
+    "GroupedResult",
+    "LoroResult",
+    "accuracy_above",
+    "aligned_proba",
+    "bootstrap_interval",
+    "cluster_bootstrap_interval",
+    "expected_calibration_error",
+    "fit_temperature",
+    "grouped_evaluation",
+    "learning_curve",
+    "leave_one_report_out",
+    "log_loss_of",
+    "macro_f1",
+    "place_groups",
+    "reliability_table",
+    "review_threshold",
+    "select_and_calibrate",
+    "summarize",
+    "summarize_grouped",
+]
+
 MACRO_F1 = make_scorer(f1_score, average="macro", zero_division=0)
 
 

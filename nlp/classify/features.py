@@ -27,6 +27,22 @@ from nlp.text.records import CONTEXT_SEPARATOR, FIELDS, get_fields
 from nlp.text.structure import PARTS
 from nlp.text.tokenize import JiebaTokenizer
 
+__all__ = [
+    "DEFAULT_BLOCKS",
+    "TEXT_BLOCKS",
+    "CodebookLexicon",
+    "EmptySafe",
+    "FastTfidfVectorizer",
+    "HeadingRuleFeatures",
+    "SentenceField",
+    "StructureFeatures",
+    "char_tfidf",
+    "make_features",
+    "strip_numbers",
+    "terms_pattern",
+    "word_tfidf",
+]
+
 _NOISE_RE = re.compile(r"[0-9０-９.．%％XxＸ×]+")
 
 

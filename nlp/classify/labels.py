@@ -35,6 +35,20 @@ from nlp.text.reading import decode_bytes, read_bounded
 from nlp.text.records import get_field
 from nlp.text.sentences import HEADING_SEPARATOR
 
+__all__ = [
+    "HEADING_RULES_FILE",
+    "LABEL_COLUMNS",
+    "HeadingRuleLabeler",
+    "LabelKey",
+    "default_label_files",
+    "default_labels_path",
+    "labels_for",
+    "load_heading_rules",
+    "load_labels",
+    "relabel_resegmented",
+    "write_labels",
+]
+
 LABEL_COLUMNS = ("report_id", "index", "label", "text")
 HEADING_RULES_FILE = "heading_rules.json"
 

@@ -34,6 +34,16 @@ from nlp.classify.codebook import load_codebook
 from nlp.classify.features import TEXT_BLOCKS, make_features, terms_pattern
 from nlp.text.records import get_field, get_fields
 
+__all__ = [
+    "MODEL_NAMES",
+    "SEED",
+    "KeywordRuleClassifier",
+    "PolicyClassifier",
+    "majority_baseline",
+    "make_model",
+    "temper",
+]
+
 MODEL_NAMES = ("logreg", "svm", "cnb")
 SEED = 0
 

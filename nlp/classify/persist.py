@@ -36,6 +36,17 @@ from nlp.core.fileio import atomic_paths, check_output
 from nlp.resources import resource_path
 from nlp.text.tokenize import DEFAULT_STOPWORDS, DEFAULT_USER_DICT, JiebaTokenizer, iter_tokenizers
 
+__all__ = [
+    "ALLOWED_TYPES",
+    "MAX_MODEL_BYTES",
+    "MAX_SCHEMA_BYTES",
+    "card_path",
+    "load_classifier",
+    "model_outputs",
+    "render_card",
+    "save_classifier",
+]
+
 if TYPE_CHECKING:
     from nlp.classify.model import PolicyClassifier
 

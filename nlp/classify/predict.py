@@ -25,6 +25,23 @@ from nlp.text.reading import decode_bytes, list_report_files, read_report, read_
 from nlp.text.records import sentence_records
 from nlp.text.tokenize import get_engine, iter_tokenizers
 
+__all__ = [
+    "DEFAULT_REVIEW_THRESHOLD",
+    "LINE_FIELDS",
+    "MIN_PIECE",
+    "REPORT_FIELDS",
+    "SPLIT_BYTES",
+    "STDIN",
+    "codebook_proba",
+    "expand_sources",
+    "label_reports",
+    "label_sources",
+    "predict_sources",
+    "review_threshold_of",
+    "rows_for_sources",
+    "worth_workers",
+]
+
 REPORT_FIELDS = ("source", "index", "text", "heading", "part", "label", "score", "check")
 LINE_FIELDS = ("source", "line", "text", "label", "score", "check")
 #: Review threshold for a model whose card records none (models trained before cards had one).

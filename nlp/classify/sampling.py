@@ -32,6 +32,15 @@ from nlp.classify.coding import sentence_id
 from nlp.core.errors import InputError
 from nlp.text.records import sentence_records
 
+__all__ = [
+    "STRATEGIES",
+    "UNCERTAINTY",
+    "sample_sentences",
+    "select_uncertain",
+    "systematic_stratified",
+    "uncertainty_scores",
+]
+
 STRATEGIES = ("stratified", "random", "uncertainty")
 UNCERTAINTY = ("margin", "entropy")
 

@@ -36,6 +36,15 @@ from nlp.core.version import __version__
 from nlp.text.corpus import Report
 from nlp.text.records import sentence_records
 
+__all__ = [
+    "DEFAULT_GRID",
+    "REVIEW_ACCURACY",
+    "build_classifier",
+    "label_provenance",
+    "sentence_groups",
+    "train_classifier",
+]
+
 #: Regularisation strengths searched on held-out places of the training data.
 DEFAULT_GRID = {"logreg": {"model__C": [1.0, 10.0]}, "svm": {"model__estimator__C": [0.1, 0.5]}, "cnb": {}}
 #: Held-out accuracy that sentences at or above the review threshold must reach.

@@ -27,6 +27,8 @@ from nlp.classify.evaluate import GroupedResult, place_groups, summarize_grouped
 from nlp.core.errors import ConfigError
 from nlp.text.records import sentence_records
 
+__all__ = ["evaluate_coded", "markdown_report"]
+
 
 def evaluate_coded(classifier, reports: Sequence, sheet: CodeSheet, n_boot: int = 1000, seed: int = 0) -> dict:
     """Held-out metrics of ``classifier`` on the coded sentences of ``reports``.

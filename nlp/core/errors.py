@@ -8,6 +8,16 @@ exactly these, prints ``error: <message>`` on one line and exits with
 
 from __future__ import annotations
 
+__all__ = [
+    "ConfigError",
+    "InputError",
+    "ModelFileError",
+    "NlpError",
+    "OutputError",
+    "OutputExistsError",
+    "UntrustedModelError",
+]
+
 
 class NlpError(Exception):
     """Base class for errors caused by user input, reported without traceback."""

@@ -29,6 +29,20 @@ from typing import IO, Any
 
 from nlp.core.errors import OutputError, OutputExistsError
 
+__all__ = [
+    "STDIN",
+    "atomic_path",
+    "atomic_paths",
+    "atomic_write",
+    "check_output",
+    "file_sha256",
+    "os_reason",
+    "refuse_overwrite",
+    "write_failed",
+    "write_json",
+    "write_text",
+]
+
 #: The name standing for standard input among input paths.
 STDIN = "-"
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+__all__ = ["MEMO_SIZE", "clear_memos", "compiled_regex", "memo", "store"]
+
 MEMO_SIZE = 2**16
 
 _registry: dict[tuple, dict] = {}

@@ -28,6 +28,8 @@ from concurrent.futures.process import BrokenProcessPool
 
 from nlp.core.errors import InputError, NlpError
 
+__all__ = ["DEFAULT_BATCH", "batches", "can_fork", "default_jobs", "ordered_map"]
+
 # joblib is imported where it is used (a Dask cluster, or workers that cannot be forked): the command
 # line reads DEFAULT_BATCH from here for its --help, which should not load joblib and numpy.
 

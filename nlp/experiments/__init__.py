@@ -22,6 +22,16 @@ from nlp.core.errors import NlpError
 from nlp.experiments.configs import ExperimentConfig, config_from_mapping
 from nlp.io.results import ResultsDir, load_config
 
+__all__ = [
+    "CONFIG_DIR",
+    "EXPERIMENTS",
+    "load_experiment_config",
+    "load_reports",
+    "run_all_main",
+    "run_experiment",
+    "script_main",
+]
+
 #: Experiments in the order the main run executes them.
 EXPERIMENTS = ("corpus_stats", "classification", "topics", "attention", "attention_panel", "active_learning")
 CONFIG_DIR = Path("experiments") / "configs"

@@ -47,6 +47,19 @@ from nlp.io.plotting import SERIES_COLORS, new_figure, save_figure
 from nlp.io.results import ResultsDir
 from nlp.text.records import sentence_records
 
+__all__ = [
+    "STRATEGIES",
+    "STRATEGY_NAMES",
+    "first_reaching",
+    "labels_needed_table",
+    "loop_model",
+    "macro_f1_codes",
+    "place_folds",
+    "plot_learning_curves",
+    "run",
+    "simulate",
+]
+
 STRATEGIES = ("random", "uncertainty")
 STRATEGY_NAMES = {"random": "随机抽样 (random)", "uncertainty": "不确定性抽样 (uncertainty, margin)"}
 

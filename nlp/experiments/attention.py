@@ -21,6 +21,8 @@ from nlp.io.attention_outputs import write_attention_outputs
 from nlp.io.results import ResultsDir
 from nlp.text.records import sentence_records
 
+__all__ = ["run"]
+
 
 def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
     reports = load_reports(config.reports, config.cache, progress)

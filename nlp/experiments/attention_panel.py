@@ -51,6 +51,8 @@ from nlp.io.plotting import plot_shares_with_intervals, save_figure
 from nlp.io.results import ResultsDir
 from nlp.text.records import sentence_records
 
+__all__ = ["EXCERPTS", "INTERVALS_OF", "run", "share_error_markdown"]
+
 #: Intervals whose coverage of the hand-coded shares is measured, per estimator.
 INTERVALS_OF = {
     "count": ("dirichlet", "bootstrap", "wilson", "jeffreys"),

@@ -58,6 +58,20 @@ from nlp.io.plotting import plot_confusion, plot_curves, plot_per_class_f1, plot
 from nlp.io.results import ResultsDir
 from nlp.text.records import get_field, sentence_records
 
+__all__ = [
+    "BASELINES",
+    "CONTEXT_BLOCKS",
+    "LAYOUT_BLOCKS",
+    "LEXICON_BLOCKS",
+    "MODEL_FILE",
+    "PRIMARY_MODEL",
+    "Corpus",
+    "TextOnly",
+    "default_model_path",
+    "inter_coder_agreement",
+    "run",
+]
+
 PRIMARY_MODEL = "logreg"
 MODEL_FILE = "policy_classifier.skops"
 BASELINES = ("majority", "keyword_rules", "heading_rules", "char_svm_reference")

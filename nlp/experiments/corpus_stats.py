@@ -18,6 +18,8 @@ from nlp.text.corpus import SENTENCE_FIELDS, corpus_table
 from nlp.text.structure import PARTS
 from nlp.text.tokenize import JiebaTokenizer
 
+__all__ = ["PART_NAMES", "run"]
+
 PART_NAMES = {"review": "工作总结 (review)", "problems": "存在问题 (problems)", "plan": "工作计划 (plan)"}
 
 

@@ -61,6 +61,26 @@ from nlp.topics.selection import (
     select_seeded,
 )
 
+__all__ = [
+    "COMPARISON_FIELDS",
+    "INTERVAL",
+    "INTERVAL_SHORT",
+    "TARGETS",
+    "TIME_BUDGET_S",
+    "comparison_markdown",
+    "comparison_rows",
+    "excerpt_note",
+    "free_topics",
+    "grouped_topic_shares",
+    "load_topic_reports",
+    "report_year",
+    "retention_markdown",
+    "retention_rows",
+    "run",
+    "share_figure",
+    "summary_row",
+]
+
 TIME_BUDGET_S = 180
 TARGETS = {"npmi": 0.20, "diversity": 0.9, "stability": 0.85}
 INTERVAL_SHORT = "95% percentile bootstrap over reports"

@@ -24,6 +24,30 @@ from matplotlib.figure import Figure
 from nlp.classify.codebook import load_codebook
 from nlp.core.fileio import atomic_path
 
+__all__ = [
+    "CATEGORY_COLORS",
+    "CJK_FONT_FILE",
+    "CJK_FONT_NAME",
+    "FIGURE_FORMATS",
+    "SERIES_COLORS",
+    "category_label",
+    "cjk_font_path",
+    "new_figure",
+    "plot_confusion",
+    "plot_curves",
+    "plot_effects",
+    "plot_grouped_bars",
+    "plot_heatmap",
+    "plot_interval_panels",
+    "plot_per_class_f1",
+    "plot_reliability",
+    "plot_shares_with_intervals",
+    "plot_stacked_shares",
+    "plot_top_terms",
+    "save_figure",
+    "use_cjk_font",
+]
+
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 CJK_FONT_NAME = "Noto Sans CJK SC"
 

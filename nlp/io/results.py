@@ -41,6 +41,19 @@ from nlp.core.errors import ConfigError, OutputError
 from nlp.core.fileio import STDIN, atomic_write, file_sha256, os_reason, write_failed, write_json, write_text
 from nlp.text.reading import display_path
 
+__all__ = [
+    "MANIFEST",
+    "PACKAGE_DIR",
+    "TRACKED_LIBRARIES",
+    "ResultsDir",
+    "data_hashes",
+    "dumps_stable",
+    "git_commit",
+    "is_results_dir",
+    "library_versions",
+    "load_config",
+]
+
 #: Libraries whose versions every manifest records.
 TRACKED_LIBRARIES = ("numpy", "scipy", "scikit-learn", "jieba", "matplotlib", "skops", "mplfonts", "tqdm", "joblib")
 MANIFEST = "manifest.json"

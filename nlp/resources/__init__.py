@@ -5,6 +5,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+__all__ = ["read_word_list", "resource_path"]
+
 
 def resource_path(name: str) -> Path:
     """Absolute path of a packaged resource file such as ``"stopwords.txt"``."""

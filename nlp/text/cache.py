@@ -38,6 +38,17 @@ from nlp.text.sentences import Sentence
 from nlp.text.structure import Section
 from nlp.text.tokenize import JiebaTokenizer
 
+__all__ = [
+    "CACHE_FORMAT",
+    "TokenCache",
+    "decode_report",
+    "default_cache_dir",
+    "encode_report",
+    "parser_fingerprint",
+    "tokenizer_fingerprint",
+    "warm_tokens",
+]
+
 CACHE_FORMAT = 3
 # a sentence's text is report.text[start:end]: slicing it back is faster than storing and decoding it twice
 _SENTENCE_COLUMNS = ("index", "start", "end", "heading_path", "part", "is_heading", "heading_level")

@@ -25,6 +25,20 @@ from nlp.text import metadata
 from nlp.text.markers import HEADING_START_RE
 from nlp.text.reading import RawReport
 
+__all__ = [
+    "META_LABELS",
+    "PUBLISHER_FIELDS",
+    "WORD_CHAR_RE",
+    "CleanReport",
+    "ReportMeta",
+    "clean_report",
+    "find_watermark",
+    "normalize_characters",
+    "normalize_punctuation",
+    "parse_meta_fields",
+    "squeeze_spaces",
+]
+
 # --- character normalisation -------------------------------------------------
 
 _FULLWIDTH_ALNUM = {

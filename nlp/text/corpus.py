@@ -32,6 +32,25 @@ from nlp.text.reading import RawReport, list_report_files, read_report
 from nlp.text.sentences import Sentence, segment
 from nlp.text.structure import PARTS, Section, build_sections, find_headings
 
+__all__ = [
+    "SEED_DIR",
+    "SENTENCE_FIELDS",
+    "Report",
+    "ReportCache",
+    "corpus_table",
+    "default_report_paths",
+    "default_seed_dir",
+    "export_sentences",
+    "format_table",
+    "iter_reports",
+    "load_corpus",
+    "parse_raw",
+    "parse_report",
+    "parse_text",
+    "records_to_csv",
+    "skip_reason",
+]
+
 #: Columns of ``--export`` files, one row per sentence.
 SENTENCE_FIELDS = (
     "report_id",

@@ -38,6 +38,16 @@ from dataclasses import dataclass
 
 from nlp.core.errors import InputError
 
+__all__ = [
+    "MissingExtraError",
+    "chinese_number",
+    "extract_docx",
+    "extract_html",
+    "extract_pdf",
+    "extract_text",
+    "sniff_format",
+]
+
 _FORMAT_BY_SUFFIX = {".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx", ".doc": "doc"}
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HTML_START_RE = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]", re.I | re.S)

@@ -34,6 +34,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+__all__ = ["GENRES", "LEVELS", "SUB_COUNTY", "YEAR_RE", "Place", "find_place", "genre_of", "years_covered"]
+
 #: Administrative suffix → level code, longest suffix first.
 LEVELS = {
     "街道": "street",

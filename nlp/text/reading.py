@@ -31,6 +31,19 @@ from pathlib import Path
 
 from nlp.core.errors import InputError
 
+__all__ = [
+    "MAX_INPUT_BYTES",
+    "REPORT_SUFFIX",
+    "REPORT_SUFFIXES",
+    "RawReport",
+    "decode_bytes",
+    "display_path",
+    "list_report_files",
+    "read_bounded",
+    "read_report",
+    "read_stdin",
+]
+
 #: Suffix of hand-made text reports.
 REPORT_SUFFIX = ".txt"
 #: Suffixes of the report files picked up when a folder is given (text, HTML, PDF, Word).

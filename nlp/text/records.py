@@ -15,6 +15,8 @@ from nlp.text.corpus import Report
 from nlp.text.sentences import HEADING_SEPARATOR, lead_clause
 from nlp.text.structure import ITEM_RE
 
+__all__ = ["CONTEXT_SEPARATOR", "FIELDS", "get_field", "get_fields", "sentence_records"]
+
 #: Joins the sentences of a context: no word or codebook term spans a line break, so the
 #: context's counts are the sum of its sentences' counts (which lets features reuse them).
 CONTEXT_SEPARATOR = "\n"

@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass
 from nlp.text.cleaning import WORD_CHAR_RE
 from nlp.text.structure import ITEM_RE, Heading, Section
 
+__all__ = ["HEADING_SEPARATOR", "Sentence", "lead_clause", "segment", "split_spans"]
+
 _TERMINATORS = "。！？!?"
 _CLOSERS = "”’」』）)》"
 _SENTENCE_END_RE = re.compile(f"[{_TERMINATORS}]+[{_CLOSERS}]*")

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 from nlp.text.markers import CN_DIGITS, HEADING_MARKERS
 
+__all__ = ["ITEM_RE", "PARTS", "Heading", "Section", "build_sections", "find_headings", "part_of"]
+
 PARTS = ("review", "problems", "plan")
 
 _MARKER_RE = re.compile("|".join(f"(?P<l{level}>{pattern})" for level, pattern in HEADING_MARKERS.items()))

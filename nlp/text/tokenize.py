@@ -33,6 +33,22 @@ from nlp.core.memo import clear_memos, memo, store
 from nlp.resources import read_word_list, resource_path
 from nlp.text.cleaning import WORD_CHAR_RE
 
+__all__ = [
+    "AUTO",
+    "BACKENDS",
+    "DEFAULT_STOPWORDS",
+    "DEFAULT_USER_DICT",
+    "JiebaTokenizer",
+    "TokenizerSettings",
+    "clear_memo",
+    "default_backend",
+    "get_engine",
+    "iter_tokenizers",
+    "normalize_token",
+    "read_user_dict",
+    "set_backend",
+]
+
 BACKENDS = ("jieba", "rjieba")
 #: The default backend: rjieba where it is installed, else jieba. The tokens our features see are
 #: identical (``tests/test_tokenize.py`` checks every sentence of the seed and external reports),

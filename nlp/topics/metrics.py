@@ -21,12 +21,31 @@ corpus or service is needed.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 from sklearn.base import clone
+
+__all__ = [
+    "EPSILON",
+    "align_components",
+    "assign_topics",
+    "category_shares_by_report",
+    "category_topic_matrix",
+    "coherence",
+    "diversity",
+    "document_sets",
+    "matched_categories",
+    "matched_similarity",
+    "npmi",
+    "npmi_matrix",
+    "share_agreement",
+    "stability",
+    "topic_npmi",
+    "unshared_dominant_topics",
+]
 
 EPSILON = 1e-12
 
@@ -36,8 +55,43 @@ def document_sets(docs: Iterable[str], analyzer: Callable[[str], list[str]]) -> 
     return [frozenset(analyzer(doc)) for doc in docs]
 
 
+def npmi_matrix(
+    terms: Sequence[str], windows: Sequence[frozenset[str]], eps: float = EPSILON
+) -> tuple[np.ndarray, dict[str, int]]:
+    """NPMI of every pair of ``terms`` over co-occurrence windows, from one sparse product.
+
+    ``NPMI(a, b) = log((P(a, b) + eps) / (P(a) P(b))) / -log(P(a, b) + eps)``,
+    with probabilities the shares of windows holding the terms (gensim's
+    ``c_npmi`` with whole documents as windows); a term found in no window
+    gets ``-1`` with every other term.
+
+    Returns
+    -------
+    matrix : ndarray of shape (n_terms, n_terms)
+        Pairwise NPMI (the diagonal is meaningless).
+    index : dict
+        Row and column of each distinct term.
+    """
+    index = {t: i for i, t in enumerate(dict.fromkeys(terms))}
+    rows, cols = [], []
+    for r, window in enumerate(windows):
+        for term in window & index.keys():
+            rows.append(r)
+            cols.append(index[term])
+    presence = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(windows), len(index)))
+    n = max(len(windows), 1)
+    joint = (presence.T @ presence).toarray() / n
+    marginal = joint.diagonal().copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        matrix = np.log((joint + eps) / np.outer(marginal, marginal)) / -np.log(joint + eps)
+    absent = marginal == 0
+    matrix[absent, :] = -1.0
+    matrix[:, absent] = -1.0
+    return matrix, index
+
+
 def npmi(term_a: str, term_b: str, windows: Sequence[frozenset[str]], eps: float = EPSILON) -> float:
-    """NPMI of two terms over co-occurrence windows.
+    """NPMI of two terms over co-occurrence windows (see :func:`npmi_matrix`).
 
     Examples
     --------
@@ -45,26 +99,30 @@ def npmi(term_a: str, term_b: str, windows: Sequence[frozenset[str]], eps: float
     >>> round(npmi("a", "b", windows), 4)  # log((1/2)/(3/4 * 1/2)) / -log(1/2)
     0.415
     """
-    n = len(windows)
-    count_a = sum(term_a in w for w in windows)
-    count_b = sum(term_b in w for w in windows)
-    if count_a == 0 or count_b == 0:
-        return -1.0
-    joint = sum(term_a in w and term_b in w for w in windows) / n
-    return float(np.log((joint + eps) / ((count_a / n) * (count_b / n))) / -np.log(joint + eps))
+    matrix, index = npmi_matrix([term_a, term_b], windows, eps)
+    return float(matrix[index[term_a], index[term_b]])
 
 
 def topic_npmi(terms: Sequence[str], windows: Sequence[frozenset[str]], eps: float = EPSILON) -> float:
     """Mean NPMI over all pairs of ``terms``."""
-    pairs = list(itertools.combinations(terms, 2))
-    if not pairs:
-        return 0.0
-    return float(np.mean([npmi(a, b, windows, eps) for a, b in pairs]))
+    return coherence([terms], windows, eps)[0]
 
 
-def coherence(top_terms: Sequence[Sequence[str]], windows: Sequence[frozenset[str]]) -> list[float]:
-    """NPMI coherence of each topic (``top_terms``: the term lists, best first)."""
-    return [topic_npmi(terms, windows) for terms in top_terms]
+def coherence(
+    top_terms: Sequence[Sequence[str]], windows: Sequence[frozenset[str]], eps: float = EPSILON
+) -> list[float]:
+    """NPMI coherence of each topic (``top_terms``: the term lists, best first): the mean over its term pairs.
+
+    All topics share one co-occurrence product over the union of their terms.
+    """
+    matrix, index = npmi_matrix([t for terms in top_terms for t in terms], windows, eps)
+    scores = []
+    for terms in top_terms:
+        ids = [index[t] for t in terms]
+        upper = np.triu_indices(len(ids), k=1)
+        pairs = matrix[np.ix_(ids, ids)][upper]
+        scores.append(float(pairs.mean()) if pairs.size else 0.0)
+    return scores
 
 
 def diversity(top_terms: Sequence[Sequence[str]]) -> float:

@@ -40,6 +40,24 @@ from nlp.classify.codebook import load_codebook
 from nlp.text.corpus import Report
 from nlp.text.tokenize import JiebaTokenizer
 
+__all__ = [
+    "NON_SUBSTANTIVE",
+    "UNITS",
+    "LDATopicModel",
+    "MiniBatchNMFTopicModel",
+    "NMFTopicModel",
+    "SeededLDATopicModel",
+    "SeededNMFTopicModel",
+    "codebook_seed_terms",
+    "default_vectorizer",
+    "grouped_share_intervals",
+    "normalize_rows",
+    "relevance_scores",
+    "report_metadata",
+    "topic_documents",
+    "topic_shares",
+]
+
 UNITS = ("sentence", "section", "report")
 #: Codebook categories that get no seeded topic: ``general`` is framing, not a policy area.
 NON_SUBSTANTIVE = ("general",)

@@ -17,7 +17,6 @@ import numpy as np
 from sklearn.decomposition import NMF
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from nlp.classify.codebook import load_codebook  # noqa: F401  (used in the doctest)
 from nlp.text.tokenize import JiebaTokenizer
 from nlp.topics.metrics import (
     assign_topics,
@@ -33,7 +32,7 @@ from nlp.topics.metrics import (
 )
 from nlp.topics.models import NON_SUBSTANTIVE, topic_documents, topic_shares
 
-__all__ = ["TopicCorpus", "default_nmf_npmi", "evaluate_model", "select_k", "select_seeded", "top_term_lists"]
+__all__ = ["TopicCorpus", "default_nmf_npmi", "evaluate_model", "n_topics", "select_k", "select_seeded", "top_term_lists"]
 
 
 def top_term_lists(model, n: int) -> list[list[str]]:
@@ -51,6 +50,7 @@ class TopicCorpus:
 
     Examples
     --------
+    >>> from nlp.classify.codebook import load_codebook
     >>> from nlp.text.corpus import load_corpus
     >>> from nlp.classify.labels import labels_for, load_labels
     >>> reports = load_corpus("seeds")

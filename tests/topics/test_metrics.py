@@ -83,3 +83,31 @@ def test_share_agreement_is_perfect_for_identical_mixes_and_ignores_other_topics
     assert swapped["pearson_r"] < 0 and swapped["mean_abs_diff"] > 0.2
     missing = share_agreement({}, hand, {"a": 0}, ["a"])
     assert missing == {"pearson_r": None, "mean_report_r": None, "mean_abs_diff": None, "n_reports": 0}
+
+
+def test_vectorised_npmi_matches_gensim_c_npmi_on_seed_sentences():
+    # gensim's c_npmi is the reference implementation; whole sentences as windows
+    # (a window at least as long as the longest sentence) match our definition
+    gensim_models = pytest.importorskip("gensim.models")
+    from gensim.corpora import Dictionary
+
+    from nlp.text.corpus import load_corpus
+    from nlp.text.tokenize import JiebaTokenizer
+    from nlp.topics.metrics import coherence, document_sets
+
+    tokenize = JiebaTokenizer()
+    texts = [tokenize(s.text) for report in load_corpus("seeds") for s in report.sentences]
+    texts = [t for t in texts if t]
+    windows = document_sets([" ".join(t) for t in texts], str.split)
+    dictionary = Dictionary(texts)
+    by_frequency = [dictionary[i] for i, _ in sorted(dictionary.dfs.items(), key=lambda kv: (-kv[1], kv[0]))]
+    topics = [by_frequency[0:10], by_frequency[10:20], by_frequency[5:40:3], by_frequency[100:110]]
+    oracle = gensim_models.CoherenceModel(
+        topics=topics,
+        texts=texts,
+        dictionary=dictionary,
+        coherence="c_npmi",
+        window_size=max(map(len, texts)),
+        processes=1,
+    ).get_coherence_per_topic()
+    assert coherence(topics, windows) == pytest.approx(oracle, abs=1e-9)
