@@ -275,4 +275,5 @@ class HeadingRuleLabeler(ClassifierMixin, BaseEstimator):
         return self.default
 
     def predict(self, X) -> np.ndarray:
+        check_is_fitted(self, "rules_")
         return np.asarray([self.predict_one(x) for x in X])

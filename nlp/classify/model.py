@@ -164,7 +164,8 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
         return temper(proba, getattr(self, "temperature", 1.0))
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # raises NotFittedError before fit (not an AttributeError on classes_)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def predict_with_scores(self, X) -> list[tuple[str, float]]:
         """``(label, probability of that label)`` for each sentence."""
@@ -213,4 +214,5 @@ class KeywordRuleClassifier(ClassifierMixin, BaseEstimator):
         return np.vstack(rows) if rows else np.empty((0, len(self.classes_)))
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # raises NotFittedError before fit
+        return self.classes_[np.argmax(proba, axis=1)]
