@@ -9,18 +9,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-import numpy as np
-
 from nlp.experiments import load_reports
-from nlp.io.plotting import SERIES_COLORS, new_figure, save_figure
+from nlp.io.plotting import plot_sentences_per_part, save_figure
 from nlp.io.results import ResultsDir
 from nlp.text.corpus import SENTENCE_FIELDS, corpus_table
 from nlp.text.structure import PARTS
 from nlp.text.tokenize import JiebaTokenizer
 
-__all__ = ["PART_NAMES", "run"]
-
-PART_NAMES = {"review": "工作总结 (review)", "problems": "存在问题 (problems)", "plan": "工作计划 (plan)"}
+__all__ = ["run"]
 
 
 def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
@@ -61,21 +57,5 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
     out.write_csv("sections.csv", sections, ["report_id", "level", "part", "title", "path"])
     sentence_rows = [record for r in reports for record in r.sentence_records()]
     out.write_csv("sentences.csv", sentence_rows, SENTENCE_FIELDS)
-    save_figure(_parts_figure(rows), out.path("sentences_per_part"))
+    save_figure(plot_sentences_per_part(rows), out.path("sentences_per_part"))
     return metrics
-
-
-def _parts_figure(rows: list[dict]):
-    fig = new_figure(max(8, 0.28 * len(rows)), 4.5)
-    ax = fig.add_subplot()
-    names = [f"{r['township']}\n{r['years']}" if len(rows) <= 12 else r["report_id"][:3] for r in rows]
-    bottom = np.zeros(len(rows))
-    for k, part in enumerate(PARTS):
-        values = np.array([r[part] for r in rows], dtype=float)
-        ax.bar(names, values, bottom=bottom, label=PART_NAMES[part], color=SERIES_COLORS[k])
-        bottom += values
-    ax.set_ylabel("句子数 (sentences)")
-    ax.set_title("各报告句子数，按报告部分 (sentences per report part)")
-    ax.legend(fontsize="small")
-    ax.tick_params(axis="x", labelsize=8 if len(rows) <= 12 else 6, rotation=0 if len(rows) <= 12 else 90)
-    return fig

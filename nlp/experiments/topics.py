@@ -37,8 +37,8 @@ from nlp.io.plotting import (
     category_label,
     plot_curves,
     plot_grouped_bars,
+    plot_grouped_topic_shares,
     plot_heatmap,
-    plot_interval_panels,
     plot_top_terms,
     save_figure,
 )
@@ -49,59 +49,34 @@ from nlp.topics.models import (
     NMFTopicModel,
     SeededLDATopicModel,
     SeededNMFTopicModel,
-    grouped_share_intervals,
     topic_shares,
+)
+from nlp.topics.reporting import (
+    COMPARISON_FIELDS,
+    comparison_markdown,
+    comparison_rows,
+    excerpt_note,
+    free_topics,
+    grouped_topic_shares,
+    retention_markdown,
+    retention_rows,
+    summary_row,
+    topic_records,
 )
 from nlp.topics.selection import (
     TopicCorpus,
     default_nmf_npmi,
     evaluate_model,
-    n_topics,
     select_k,
     select_seeded,
 )
 
-__all__ = [
-    "COMPARISON_FIELDS",
-    "INTERVAL",
-    "INTERVAL_SHORT",
-    "TARGETS",
-    "TIME_BUDGET_S",
-    "comparison_markdown",
-    "comparison_rows",
-    "excerpt_note",
-    "free_topics",
-    "grouped_topic_shares",
-    "load_topic_reports",
-    "report_year",
-    "retention_markdown",
-    "retention_rows",
-    "run",
-    "share_figure",
-    "summary_row",
-]
+__all__ = ["INTERVAL", "INTERVAL_SHORT", "TARGETS", "TIME_BUDGET_S", "load_topic_reports", "run"]
 
 TIME_BUDGET_S = 180
 TARGETS = {"npmi": 0.20, "diversity": 0.9, "stability": 0.85}
 INTERVAL_SHORT = "95% percentile bootstrap over reports"
 INTERVAL = "95% percentile bootstrap interval over reports ({n} resamples of the reports in each group)"
-
-
-def excerpt_note(n_reports: int, n_external: int, year_counts: dict) -> str:
-    """What topic shares of report openings can and cannot support (written into metrics.json)."""
-    counts = sorted(year_counts.values()) or [0]
-    return (
-        f"{n_external} of the {n_reports} reports are external excerpts: report openings of about 750 characters "
-        "(a few are a later page of a report), cut off by the page store, beside whole seed reports. Topic "
-        "shares of an excerpt describe how that report opens (headline framing, the first review items, often "
-        "epidemic and economy), not how it spreads its attention over the whole year; a whole seed report "
-        "weighs as one report like any excerpt. So the year and genre figures can support: which topics report "
-        "openings give room to, the vocabulary and coherence of topics across many places, seed retention, and "
-        "rough contrasts between groups with many reports. They cannot support: policy attention of whole "
-        f"reports, trends over time (a year holds {counts[0]} to {counts[-1]} reports, not a sample of any "
-        "place, and year is confounded with place, level and genre), or claims about topics that reports reach "
-        "only after their opening (plans, problems, late review sections)."
-    )
 
 
 def load_topic_reports(config: dict, progress: bool = False):
@@ -120,17 +95,6 @@ def _tomotopy_version() -> str | None:
         return metadata.version("tomotopy")
     except metadata.PackageNotFoundError:
         return None
-
-
-def summary_row(row: dict) -> dict:
-    """The comparison fields of an :func:`evaluate_model` row."""
-    keep = ("k", "npmi", "diversity", "stability", "n_substantive_matched", "share_agreement")
-    out = {key: row[key] for key in keep if key in row}
-    out["matched_categories"] = sorted(row["matched_categories"])
-    for key in ("seeds_kept_min", "seeds_kept_mean", "reconstruction_error"):
-        if key in row:
-            out[key] = row[key]
-    return out
 
 
 def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
@@ -214,7 +178,7 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
     retention = seeded_model.seed_retention(config.diversity_top_n)
     free = free_topics(seeded_model, seeded_names, W_seeded, corpus)
     n_boot, seed = config.n_bootstrap, config.seed
-    by_year, by_genre = grouped_topic_shares(seeded_model, W_seeded, corpus, config, n_boot, seed)
+    by_year, by_genre = grouped_topic_shares(seeded_model, W_seeded, corpus, config.year, config.years, n_boot, seed)
     elapsed = time.perf_counter() - started
 
     comparison = {
@@ -307,151 +271,11 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
     out.write_json("targets.json", targets)
     out.write_json("timing.json", {"wall_time_s": round(elapsed, 2), "time_budget_s": TIME_BUDGET_S})
     _write_tables(out, comparison, retention)
-    out.write_json("topics.json", _topic_records(model, names, W, corpus))
-    out.write_json("seeded_topics.json", _topic_records(seeded_model, seeded_names, W_seeded, corpus, retention))
+    out.write_json("topics.json", topic_records(model, names, W, corpus))
+    out.write_json("seeded_topics.json", topic_records(seeded_model, seeded_names, W_seeded, corpus, retention))
     _write_figures(out, model, names, sweep, chosen_k, W, matrix, corpus)
     _write_seeded_figures(out, seeded_model, seeded_names, W_seeded, matrix_seeded, corpus, by_year, by_genre)
     return metrics
-
-
-def _representative(model, W, corpus: TopicCorpus, n: int = 3) -> list[list[dict]]:
-    meta = corpus.sentence_meta
-    return [
-        [{"report_id": meta[i]["report_id"], "index": meta[i]["index"], "text": corpus.sentences[i]} for i in docs]
-        for docs in model.representative(W, n)
-    ]
-
-
-def free_topics(model, names, W, corpus: TopicCorpus) -> list[dict]:
-    """Top terms and representative sentences of each unseeded topic of a seeded model."""
-    first = len(model.seed_topics_)
-    representative = _representative(model, W, corpus)
-    top = model.top_terms(15)
-    return [
-        {
-            "topic": t,
-            "name": names[t],
-            "top_terms": [term for term, _ in top[t]],
-            "representative_sentences": representative[t],
-        }
-        for t in range(first, n_topics(model))
-    ]
-
-
-def _topic_records(model, names, W, corpus: TopicCorpus, retention: list[dict] | None = None) -> list[dict]:
-    seeded = {r["topic"]: r for r in retention or []}
-    records = []
-    for t, (name, terms, docs) in enumerate(
-        zip(names, model.top_terms(15), _representative(model, W, corpus), strict=True)
-    ):
-        record = {
-            "topic": t,
-            "name": name,
-            "top_terms": [{"term": term, "weight": round(weight, 6)} for term, weight in terms],
-            "representative_sentences": docs,
-        }
-        if retention is not None:
-            record["seeded_with"] = seeded[t]["seeded_with"] if t in seeded else None
-            if t in seeded:
-                record.update({key: seeded[t][key] for key in ("n_kept", "kept", "new_terms")})
-        records.append(record)
-    return records
-
-
-def _fmt(value, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
-
-
-COMPARISON_FIELDS = (
-    "model",
-    "k",
-    "npmi@10",
-    "diversity@25",
-    "stability",
-    "substantive_matched",
-    "share_r",
-    "share_report_r",
-    "share_abs_diff",
-    "note",
-)
-
-
-def _rounded(value, digits: int = 4):
-    return None if value is None else round(value, digits)
-
-
-def comparison_rows(comparison: dict) -> list[dict]:
-    """One table row per model from :func:`evaluate_model` summaries (``stability`` may be absent)."""
-    rows = []
-    for name, row in comparison.items():
-        if "skipped" in row:
-            rows.append({"model": name, "note": row["skipped"]})
-            continue
-        agreement = row["share_agreement"]
-        rows.append(
-            {
-                "model": name,
-                "k": row["k"],
-                "npmi@10": _rounded(row["npmi"]),
-                "diversity@25": _rounded(row["diversity"]),
-                "stability": _rounded(row.get("stability")),
-                "substantive_matched": row["n_substantive_matched"],
-                "share_r": _rounded(agreement["pearson_r"]),
-                "share_report_r": _rounded(agreement["mean_report_r"]),
-                "share_abs_diff": _rounded(agreement["mean_abs_diff"]),
-                "note": agreement["topics_as_categories"],
-            }
-        )
-    return rows
-
-
-def comparison_markdown(rows: list[dict], n_substantive: int = 8) -> str:
-    """The comparison as a Markdown table."""
-    lines = [
-        f"| model | k | NPMI@10 | diversity@25 | stability | substantive categories matched (of {n_substantive}) | "
-        "share r | mean report r | mean abs. diff. |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        if "k" not in row:
-            lines.append(f"| {row['model']} | {row['note']} |  |  |  |  |  |  |  |")
-            continue
-        lines.append(
-            f"| {row['model']} | {row['k']} | {_fmt(row['npmi@10'])} | {_fmt(row['diversity@25'])} | "
-            f"{_fmt(row['stability'])} | {row['substantive_matched']} | {_fmt(row['share_r'])} | "
-            f"{_fmt(row['share_report_r'])} | {_fmt(row['share_abs_diff'])} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def retention_rows(retention: list[dict]) -> list[dict]:
-    """The seed-retention table: per seeded topic, seeds given, in the vocabulary, kept in the top 25, new terms."""
-    return [
-        {
-            "topic": r["topic"],
-            "category": r["seeded_with"],
-            "seeds_given": r["seeds_given"],
-            "seeds_in_vocabulary": r["seeds_in_vocabulary"],
-            "kept_in_top25": r["n_kept"],
-            "kept": "、".join(r["kept"]),
-            "new_terms": "、".join(r["new_terms"]),
-        }
-        for r in retention
-    ]
-
-
-def retention_markdown(rows: list[dict]) -> str:
-    """The seed-retention table as Markdown."""
-    lines = [
-        "| topic | category | seeds (in vocabulary) | kept in top 25 | new terms learned |",
-        "|---|---|---|---|---|",
-        *(
-            f"| T{r['topic'] + 1} | {r['category']} | {r['seeds_given']} ({r['seeds_in_vocabulary']}) | "
-            f"{r['kept_in_top25']} | {r['new_terms']} |"
-            for r in rows
-        ),
-    ]
-    return "\n".join(lines) + "\n"
 
 
 def _write_tables(out: ResultsDir, comparison: dict, retention: list[dict]) -> None:
@@ -465,46 +289,6 @@ def _write_tables(out: ResultsDir, comparison: dict, retention: list[dict]) -> N
 
 def _year_counts(by_year: list[dict]) -> dict:
     return {r["year"]: r["n_reports"] for r in by_year}
-
-
-def report_year(years, which: str = "reviewed") -> int | None:
-    """The year a report stands for: the first year it covers (``reviewed``) or the last (``latest``)."""
-    if not years:
-        return None
-    return min(years) if which == "reviewed" else max(years)
-
-
-def grouped_topic_shares(
-    model, W, corpus: TopicCorpus, config: dict, n_boot: int = 1000, seed: int = 0
-) -> tuple[list, list]:
-    """Report topic shares averaged by year and by genre, with bootstrap intervals over reports (table rows)."""
-    shares = topic_shares(W, corpus.sentence_reports, skip_empty=True)
-    meta = {m["report_id"]: m for m in corpus.sentence_meta}
-    which = config.year
-    first, last = config.years
-    years = {}
-    for r, m in meta.items():
-        year = report_year(m["years"], which)
-        years[r] = year if year is not None and first <= year <= last else None
-    genres = {r: m["genre"] or "unknown" for r, m in meta.items()}
-    names = model.topic_names()
-    tables = []
-    for grouping, group_of in (("year", years), ("genre", genres)):
-        rows = []
-        for group, stats in grouped_share_intervals(shares, group_of, n_boot=n_boot, seed=seed).items():
-            for t, name in enumerate(names):
-                rows.append(
-                    {
-                        grouping: group,
-                        "n_reports": stats["n_reports"],
-                        "topic": name,
-                        "mean": round(float(stats["mean"][t]), 4),
-                        "low": round(float(stats["low"][t]), 4),
-                        "high": round(float(stats["high"][t]), 4),
-                    }
-                )
-        tables.append(rows)
-    return tables[0], tables[1]
 
 
 def _write_figures(out, model, names, sweep, chosen_k, W, matrix, corpus: TopicCorpus) -> None:
@@ -609,20 +393,4 @@ def _write_seeded_figures(out, model, names, W, matrix, corpus: TopicCorpus, by_
     )
     for grouping, rows in (("year", by_year), ("genre", by_genre)):
         out.write_csv(f"topic_shares_by_{grouping}.csv", [{**r, "interval": INTERVAL_SHORT} for r in rows])
-        save_figure(share_figure(rows, grouping, names), out.path(f"topic_shares_by_{grouping}"))
-
-
-def share_figure(rows: list[dict], grouping: str, names: list[str]):
-    """Topic shares by year or genre (rows of :func:`grouped_topic_shares`): one panel per topic, 95% intervals."""
-    label = {"year": "年份 year reviewed", "genre": "文种 genre"}.get(grouping, grouping)
-    groups = list(dict.fromkeys(r[grouping] for r in rows))
-    counts = {r[grouping]: r["n_reports"] for r in rows}
-    panels = {
-        name: tuple([r[key] for r in rows if r["topic"] == name] for key in ("mean", "low", "high")) for name in names
-    }
-    title = (
-        f"主题占比（按{label}）: 报告均值, 95% bootstrap区间（按报告重抽样）\n"
-        f"topic share by {grouping}: mean over reports, 95% percentile bootstrap interval over reports"
-    )
-    x_labels = [f"{g}\n(n={counts[g]})" for g in groups]
-    return plot_interval_panels(x_labels, panels, title, "占比 (share)", connect=grouping == "year")
+        save_figure(plot_grouped_topic_shares(rows, grouping, names), out.path(f"topic_shares_by_{grouping}"))

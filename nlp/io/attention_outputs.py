@@ -18,6 +18,7 @@ from nlp.io.plotting import (
     plot_effects,
     plot_heatmap,
     plot_interval_panels,
+    plot_review_plan_shift,
     plot_shares_with_intervals,
     plot_stacked_shares,
     save_figure,
@@ -103,29 +104,8 @@ def _attention_figures(out: ResultsDir, profiles, shift_rows, categories) -> Non
         plot_shares_with_intervals(intervals, categories, title, "句子占比 (share of sentences)"),
         out.path("attention_intervals"),
     )
-    townships = list(dict.fromkeys(r["township"] for r in shift_rows))
-    if townships:
-        shift = np.array(
-            [
-                [
-                    next(r["shift_pp"] for r in shift_rows if r["township"] == t and r["category"] == c)
-                    for c in categories
-                ]
-                for t in townships
-            ]
-        )
-        save_figure(
-            plot_heatmap(
-                shift,
-                townships,
-                names,
-                "从总结到计划的注意力变化 (plan minus review, percentage points)",
-                cell_format="{:+.0f}",
-                colorbar_label="百分点 (pp)",
-                diverging=True,
-            ),
-            out.path("review_plan_shift"),
-        )
+    if shift_rows:
+        save_figure(plot_review_plan_shift(shift_rows, categories), out.path("review_plan_shift"))
 
 
 def write_panel_outputs(

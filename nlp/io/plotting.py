@@ -23,12 +23,14 @@ from matplotlib.figure import Figure
 
 from nlp.classify.codebook import load_codebook
 from nlp.core.fileio import atomic_path
+from nlp.text.structure import PARTS
 
 __all__ = [
     "CATEGORY_COLORS",
     "CJK_FONT_FILE",
     "CJK_FONT_NAME",
     "FIGURE_FORMATS",
+    "PART_NAMES",
     "SERIES_COLORS",
     "category_label",
     "cjk_font_path",
@@ -37,10 +39,13 @@ __all__ = [
     "plot_curves",
     "plot_effects",
     "plot_grouped_bars",
+    "plot_grouped_topic_shares",
     "plot_heatmap",
     "plot_interval_panels",
     "plot_per_class_f1",
     "plot_reliability",
+    "plot_review_plan_shift",
+    "plot_sentences_per_part",
     "plot_shares_with_intervals",
     "plot_stacked_shares",
     "plot_top_terms",
@@ -397,3 +402,56 @@ def plot_effects(
         ax.set_yticks(y, [category_label(c, "zh") for c in categories], fontsize=8)
     fig.suptitle(title, fontsize=10)
     return fig
+
+
+def plot_grouped_topic_shares(rows: list[dict], grouping: str, names: list[str]):
+    """Topic shares by year or genre (``grouped_topic_shares`` rows): a panel per topic, 95% intervals."""
+    label = {"year": "年份 year reviewed", "genre": "文种 genre"}.get(grouping, grouping)
+    groups = list(dict.fromkeys(r[grouping] for r in rows))
+    counts = {r[grouping]: r["n_reports"] for r in rows}
+    panels = {
+        name: tuple([r[key] for r in rows if r["topic"] == name] for key in ("mean", "low", "high")) for name in names
+    }
+    title = (
+        f"主题占比（按{label}）: 报告均值, 95% bootstrap区间（按报告重抽样）\n"
+        f"topic share by {grouping}: mean over reports, 95% percentile bootstrap interval over reports"
+    )
+    x_labels = [f"{g}\n(n={counts[g]})" for g in groups]
+    return plot_interval_panels(x_labels, panels, title, "占比 (share)", connect=grouping == "year")
+
+
+#: The names figures give the report parts (``nlp.text.structure.PARTS``).
+PART_NAMES = {"review": "工作总结 (review)", "problems": "存在问题 (problems)", "plan": "工作计划 (plan)"}
+
+
+def plot_sentences_per_part(rows: list[dict]) -> Figure:
+    """Stacked bars of sentences per report part, one bar per row of ``corpus_table``."""
+    fig = new_figure(max(8, 0.28 * len(rows)), 4.5)
+    ax = fig.add_subplot()
+    names = [f"{r['township']}\n{r['years']}" if len(rows) <= 12 else r["report_id"][:3] for r in rows]
+    bottom = np.zeros(len(rows))
+    for k, part in enumerate(PARTS):
+        values = np.array([r[part] for r in rows], dtype=float)
+        ax.bar(names, values, bottom=bottom, label=PART_NAMES[part], color=SERIES_COLORS[k])
+        bottom += values
+    ax.set_ylabel("句子数 (sentences)")
+    ax.set_title("各报告句子数，按报告部分 (sentences per report part)")
+    ax.legend(fontsize="small")
+    ax.tick_params(axis="x", labelsize=8 if len(rows) <= 12 else 6, rotation=0 if len(rows) <= 12 else 90)
+    return fig
+
+
+def plot_review_plan_shift(shift_rows: Sequence[dict], categories: Sequence[str]) -> Figure:
+    """Heatmap of the plan-minus-review share change (pp) per township and category (rows of ``shifts``)."""
+    townships = list(dict.fromkeys(r["township"] for r in shift_rows))
+    shift = {(r["township"], r["category"]): r["shift_pp"] for r in shift_rows}
+    matrix = np.array([[shift[t, c] for c in categories] for t in townships])
+    return plot_heatmap(
+        matrix,
+        townships,
+        [category_label(c, "zh") for c in categories],
+        "从总结到计划的注意力变化 (plan minus review, percentage points)",
+        cell_format="{:+.0f}",
+        colorbar_label="百分点 (pp)",
+        diverging=True,
+    )

@@ -32,7 +32,15 @@ from nlp.topics.metrics import (
 )
 from nlp.topics.models import NON_SUBSTANTIVE, topic_documents, topic_shares
 
-__all__ = ["TopicCorpus", "default_nmf_npmi", "evaluate_model", "n_topics", "select_k", "select_seeded", "top_term_lists"]
+__all__ = [
+    "TopicCorpus",
+    "default_nmf_npmi",
+    "evaluate_model",
+    "n_topics",
+    "select_k",
+    "select_seeded",
+    "top_term_lists",
+]
 
 
 def top_term_lists(model, n: int) -> list[list[str]]:
