@@ -30,7 +30,7 @@ from nlp.core.errors import ConfigError, InputError
 from nlp.core.fileio import atomic_write
 from nlp.core.memo import compiled_regex
 from nlp.resources import resource_path
-from nlp.text.corpus import SEED_DIR, Report, default_seed_dir
+from nlp.text.corpus import Report, default_seed_dir, find_seed_dir
 from nlp.text.reading import decode_bytes, read_bounded
 from nlp.text.records import get_field
 from nlp.text.sentences import HEADING_SEPARATOR
@@ -62,9 +62,9 @@ def default_labels_path() -> Path:
 
 def default_label_files() -> list[Path]:
     """The shipped label files that exist: the seeds', then the external corpus's (none without ``seeds/``)."""
-    if not SEED_DIR.is_dir():
+    seeds = find_seed_dir()
+    if seeds is None:
         return []
-    seeds = default_seed_dir()
     return [p for p in (seeds / "labels.csv", seeds / "external" / "labels.csv") if p.is_file()]
 
 

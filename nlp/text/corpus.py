@@ -40,6 +40,7 @@ __all__ = [
     "corpus_table",
     "default_report_paths",
     "default_seed_dir",
+    "find_seed_dir",
     "export_sentences",
     "format_table",
     "iter_reports",
@@ -70,21 +71,32 @@ SENTENCE_FIELDS = (
 SEED_DIR = Path("seeds")
 
 
-def default_seed_dir() -> Path:
-    """The ``seeds/`` folder of the working directory (a checkout of this project).
+def find_seed_dir(start: str | Path | None = None) -> Path | None:
+    """The ``seeds/`` folder of ``start`` (the working directory) or of the nearest folder above it, else ``None``.
 
-    The package never looks for data next to its own files, so an installed
-    wheel behaves like a checkout: run from a folder holding ``seeds/``, or
-    give the reports (and labels) explicitly.
+    Looking upwards lets a notebook, which runs in ``notebooks/``, find the
+    project's seeds as a script at the project root does.  The package never
+    looks for data next to its own files, so an installed wheel behaves like
+    a checkout.
+    """
+    here = Path(start) if start is not None else Path.cwd()
+    if (here / SEED_DIR).is_dir():
+        return SEED_DIR if start is None else here / SEED_DIR
+    return next((folder / SEED_DIR for folder in here.resolve().parents if (folder / SEED_DIR).is_dir()), None)
+
+
+def default_seed_dir() -> Path:
+    """The project's ``seeds/`` folder, found from the working directory (see :func:`find_seed_dir`).
 
     Raises
     ------
     InputError
-        If the working directory has no ``seeds/`` folder.
+        If neither the working directory nor a folder above it has a ``seeds/`` folder.
     """
-    if not SEED_DIR.is_dir():
-        raise InputError(f"no seeds/ folder in {Path.cwd()}; give the report files or folders explicitly")
-    return SEED_DIR
+    found = find_seed_dir()
+    if found is None:
+        raise InputError(f"no seeds/ folder in {Path.cwd()} or above it; give the report files or folders explicitly")
+    return found
 
 
 def default_report_paths() -> list[Path]:
