@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
+from nlp.classify.active_learning import first_reaching, macro_f1_codes, place_folds
 from nlp.experiments import EXPERIMENTS, run_experiment
-from nlp.experiments.active_learning import first_reaching, macro_f1_codes, place_folds
 
 from .helpers import ROOT
 

@@ -36,109 +36,23 @@ import numpy as np
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
+from nlp.classify.active_learning import (
+    STRATEGIES,
+    STRATEGY_NAMES,
+    first_reaching,
+    macro_f1_codes,
+    place_folds,
+    simulate,
+)
 from nlp.classify.codebook import load_codebook
 from nlp.classify.evaluate import place_groups
-from nlp.classify.features import make_features
 from nlp.classify.labels import labels_for, load_labels
-from nlp.classify.model import PolicyClassifier, make_model
-from nlp.classify.sampling import select_uncertain, uncertainty_scores
 from nlp.experiments import load_reports
-from nlp.io.plotting import SERIES_COLORS, new_figure, save_figure
+from nlp.io.plotting import plot_learning_curves, save_figure
 from nlp.io.results import ResultsDir
 from nlp.text.records import sentence_records
 
-__all__ = [
-    "STRATEGIES",
-    "STRATEGY_NAMES",
-    "first_reaching",
-    "labels_needed_table",
-    "loop_model",
-    "macro_f1_codes",
-    "place_folds",
-    "plot_learning_curves",
-    "run",
-    "simulate",
-]
-
-STRATEGIES = ("random", "uncertainty")
-STRATEGY_NAMES = {"random": "随机抽样 (random)", "uncertainty": "不确定性抽样 (uncertainty, margin)"}
-
-
-def loop_model(C: float = 10.0) -> PolicyClassifier:
-    """The classifier retrained in every round: fixed C, all feature blocks, no bare-sentence half."""
-    return PolicyClassifier(make_features(), make_model("logreg", C=C), text_features=False)
-
-
-def place_folds(groups: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
-    """A fold number per sentence: places shuffled with ``seed`` and dealt into ``n_folds`` parts of similar size."""
-    rng = np.random.default_rng(seed)
-    places = list(dict.fromkeys(groups.tolist()))
-    sizes = {p: int((groups == p).sum()) for p in places}
-    order = rng.permutation(len(places))
-    load, fold_of = np.zeros(n_folds), {}
-    for k in order:  # largest-first would be deterministic; random order keeps partitions varied
-        target = int(np.argmin(load))
-        fold_of[places[k]] = target
-        load[target] += sizes[places[k]]
-    return np.array([fold_of[g] for g in groups.tolist()])
-
-
-def simulate(
-    X_seed: list,
-    y_seed: np.ndarray,
-    X_ext: list,
-    y_ext: np.ndarray,
-    reports: np.ndarray,
-    pool: np.ndarray,
-    test: np.ndarray,
-    strategy: str,
-    rounds: int,
-    batch: int,
-    seed: int,
-    C: float = 10.0,
-) -> np.ndarray:
-    """Predictions for ``test`` after each of ``rounds + 1`` trainings (round 0: the seed model).
-
-    Returns an array of shape ``(rounds + 1, len(test))`` of predicted labels.
-    """
-    rng = np.random.default_rng(seed)
-    coded: list[int] = []
-    remaining = list(pool)
-    predictions = []
-    model = loop_model(C).fit(X_seed, y_seed)
-    for r in range(rounds + 1):
-        predictions.append(np.asarray(model.predict([X_ext[i] for i in test])).astype(str))
-        if r == rounds or not remaining:
-            continue
-        if strategy == "random":
-            picked = rng.choice(len(remaining), size=min(batch, len(remaining)), replace=False)
-        else:
-            proba = model.predict_proba([X_ext[i] for i in remaining])
-            scores = uncertainty_scores(proba, "margin")
-            cap = max(1, math.ceil(batch / len(set(reports[remaining].tolist()))))
-            picked = select_uncertain(scores, reports[remaining], batch, cap)
-        chosen = {remaining[k] for k in picked}
-        coded += sorted(chosen)
-        remaining = [i for i in remaining if i not in chosen]
-        model = loop_model(C).fit(X_seed + [X_ext[i] for i in coded], np.concatenate([y_seed, y_ext[coded]]))
-    while len(predictions) < rounds + 1:  # pool exhausted: the curve stays where it is
-        predictions.append(predictions[-1])
-    return np.vstack(predictions)
-
-
-def macro_f1_codes(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
-    """Macro-F1 of integer-coded labels over the classes present in either (fast, for bootstraps)."""
-    confusion = np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
-    tp = np.diag(confusion).astype(float)
-    denominator = confusion.sum(axis=0) + confusion.sum(axis=1)
-    present = denominator > 0
-    return float(np.mean(2 * tp[present] / denominator[present]))
-
-
-def first_reaching(curve: np.ndarray, labels: np.ndarray, target: float) -> float:
-    """The first number of labels at which ``curve`` reaches ``target`` (``inf`` if it never does)."""
-    hits = np.flatnonzero(curve >= target)
-    return float(labels[hits[0]]) if hits.size else math.inf
+__all__ = ["labels_needed_table", "run"]
 
 
 def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
@@ -300,7 +214,7 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
         [{**n, "ci95_reports": _span(n["ci95_reports"]), "ci95_sentences": _span(n["ci95_sentences"])} for n in needed],
     )
     out.write_text("labels_needed.md", labels_needed_table(needed, int(labels[-1])))
-    save_figure(plot_learning_curves(rows, targets, start), out.path("learning_curves"))
+    save_figure(plot_learning_curves(rows, targets, start, STRATEGY_NAMES), out.path("learning_curves"))
     return metrics
 
 
@@ -343,28 +257,3 @@ def labels_needed_table(needed: list[dict], top: int) -> str:
             f"| {reports} | {sentences} |"
         )
     return "\n".join(lines) + "\n"
-
-
-def plot_learning_curves(rows: list[dict], targets: list[float], start: float):
-    """Held-out macro-F1 against coded sentences, one line per strategy with its report-bootstrap band."""
-    fig = new_figure(7.5, 4.8)
-    ax = fig.add_subplot()
-    for k, strategy in enumerate(STRATEGIES):
-        points = [r for r in rows if r["strategy"] == strategy]
-        x = [r["labels"] for r in points]
-        color = SERIES_COLORS[k]
-        ax.fill_between(
-            x, [r["ci95_reports_low"] for r in points], [r["ci95_reports_high"] for r in points], color=color, alpha=0.2
-        )
-        ax.plot(
-            x, [r["macro_f1"] for r in points], marker="o", markersize=3, color=color, label=STRATEGY_NAMES[strategy]
-        )
-    for target in targets:
-        ax.axhline(target, color="#444444", linestyle="--", linewidth=0.8)
-        ax.text(0, target, f" {target:.2f}", va="bottom", fontsize=8, color="#444444")
-    ax.set_xlabel("每折已编码句子数 (sentences coded per fold, batches of 25)")
-    ax.set_ylabel("留出地区宏F1 (held-out-place macro-F1)")
-    ax.set_title(f"主动学习曲线 (active learning): start {start:.3f}; bands: 95% over reports", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
-    return fig

@@ -42,6 +42,7 @@ __all__ = [
     "plot_grouped_topic_shares",
     "plot_heatmap",
     "plot_interval_panels",
+    "plot_learning_curves",
     "plot_per_class_f1",
     "plot_reliability",
     "plot_review_plan_shift",
@@ -455,3 +456,26 @@ def plot_review_plan_shift(shift_rows: Sequence[dict], categories: Sequence[str]
         colorbar_label="百分点 (pp)",
         diverging=True,
     )
+
+
+def plot_learning_curves(rows: list[dict], targets: list[float], start: float, strategy_names: dict[str, str]):
+    """Held-out macro-F1 against coded sentences, one line per strategy (``strategy_names``) with its band."""
+    fig = new_figure(7.5, 4.8)
+    ax = fig.add_subplot()
+    for k, (strategy, name) in enumerate(strategy_names.items()):
+        points = [r for r in rows if r["strategy"] == strategy]
+        x = [r["labels"] for r in points]
+        color = SERIES_COLORS[k]
+        ax.fill_between(
+            x, [r["ci95_reports_low"] for r in points], [r["ci95_reports_high"] for r in points], color=color, alpha=0.2
+        )
+        ax.plot(x, [r["macro_f1"] for r in points], marker="o", markersize=3, color=color, label=name)
+    for target in targets:
+        ax.axhline(target, color="#444444", linestyle="--", linewidth=0.8)
+        ax.text(0, target, f" {target:.2f}", va="bottom", fontsize=8, color="#444444")
+    ax.set_xlabel("每折已编码句子数 (sentences coded per fold, batches of 25)")
+    ax.set_ylabel("留出地区宏F1 (held-out-place macro-F1)")
+    ax.set_title(f"主动学习曲线 (active learning): start {start:.3f}; bands: 95% over reports", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    return fig

@@ -6,11 +6,11 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from nlp.classify.active_learning import loop_model
 from nlp.classify.coding import locate, read_codes, write_sheet
 from nlp.classify.labels import labels_for, load_labels
 from nlp.classify.sampling import sample_sentences, select_uncertain, systematic_stratified, uncertainty_scores
 from nlp.core.errors import ConfigError, InputError, OutputExistsError
-from nlp.experiments.active_learning import loop_model
 from nlp.text.corpus import load_corpus
 from nlp.text.records import sentence_records
 from tests.helpers import SEEDS

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score
 
+from nlp.classify.active_learning import loop_model
 from nlp.classify.coding import read_codes
 from nlp.classify.labels import labels_for, load_labels
 from nlp.classify.training import train_classifier
 from nlp.classify.validate import evaluate_coded, markdown_report
 from nlp.core.errors import ConfigError
-from nlp.experiments.active_learning import loop_model
 from nlp.text.corpus import load_corpus
 from nlp.text.records import sentence_records
 from tests.helpers import ROOT, SEEDS

@@ -18,5 +18,5 @@ def test_seeds_are_found_in_the_working_directory_or_above(tmp_path, monkeypatch
 def test_no_seeds_anywhere_above_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert find_seed_dir() is None
-    with pytest.raises(InputError, match="no seeds/ folder in .* or above it"):
+    with pytest.raises(InputError, match=r"no seeds/ folder in .* or above it"):
         default_seed_dir()
