@@ -352,7 +352,9 @@ def _add_attention(subparsers) -> None:
     parser.add_argument("--labels", metavar="CSV", help="hand-coded labels to use where they cover a sentence")
     parser.add_argument("--measure", choices=("sentence", "character"), default="sentence", help="share of what")
     parser.add_argument("--n-bootstrap", type=positive_int, default=1000, help="draws for the intervals (default 1000)")
-    _add_estimator_options(parser, "count")
+    from nlp.analysis.quantify import DEFAULT_ESTIMATOR
+
+    _add_estimator_options(parser, DEFAULT_ESTIMATOR)
     parser.add_argument("--out", metavar="DIR", help="also write tables and figures into DIR")
     parser.add_argument("--force", action="store_true", help="replace an existing --out folder")
     _add_scale_options(parser)
@@ -366,8 +368,11 @@ def _add_estimator_options(parser: argparse.ArgumentParser, default: str) -> Non
         "--estimator",
         choices=ESTIMATORS,
         default=default,
-        help=f"share estimator: count (classify and count), probability (mean calibrated probability) or adjusted "
-        f"(corrected with the model card's held-out confusion matrix); default {default}",
+        help=f"share estimator: count (classify and count; the lowest per-report error measured on held-out places), "
+        f"probability (mean calibrated probability; the lowest error of means over reports, for comparisons), "
+        f"median (posterior median count per category from the calibrated probabilities; optimal per cell only "
+        f"if they are calibrated, and measured worse than count) or adjusted (corrected with the model card's "
+        f"held-out confusion matrix); default {default}",
     )
     parser.add_argument(
         "--interval",

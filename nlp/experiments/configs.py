@@ -206,6 +206,7 @@ class AttentionPanelConfig(ExperimentConfig):
     inner_splits: int = field(default=3, metadata=_splits())
     n_draws: int = field(default=1000, metadata=_positive())
     n_bootstrap: int = field(default=1000, metadata=_positive())
+    whole_report_sentences: int = field(default=40, metadata=_positive())  # more sentences: a whole report
     panel_estimator: str = "probability"
     panel_draws: int = field(default=100, metadata=_positive())
     year_min: int | None = None
