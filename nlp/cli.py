@@ -439,9 +439,12 @@ def _cmd_panel(args: argparse.Namespace) -> int:
     out_dir = Path(os.path.realpath(args.out))
     config = {"files": args.files, "model": args.model, "labels": args.labels, "covariates": args.covariates}
     config |= {"estimator": args.estimator, "interval": args.interval, "formula": formulas, "n_draws": args.n_draws}
+    config |= {"place_bootstrap": args.place_bootstrap}
     data = [*args.files, *([args.covariates] if args.covariates else [])]
     with _results_folder(args.out, config, data) as out:
-        metrics = write_panel_outputs(out, profiles, covariates, formulas, min_reports=args.min_reports)
+        metrics = write_panel_outputs(
+            out, profiles, covariates, formulas, min_reports=args.min_reports, n_bootstrap=args.place_bootstrap or 0
+        )
         out.write_json("metrics.json", metrics)
     _emit((out_dir / "regression.md").read_text(encoding="utf-8") if metrics["regressions"] else "")
     _flush_stdout()
@@ -476,6 +479,13 @@ def _add_panel(subparsers) -> None:
 
     _add_estimator_options(parser, PANEL_ESTIMATOR)
     parser.add_argument("--n-draws", type=positive_int, default=200, help="share draws per report (default 200)")
+    parser.add_argument(
+        "--place-bootstrap",
+        type=positive_int,
+        metavar="N",
+        help="also intervals from N bootstrap replicates over places (clusters resampled, one share draw per "
+        "report, refitted); default: none",
+    )
     parser.add_argument(
         "--min-reports",
         type=positive_int,

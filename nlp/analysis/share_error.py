@@ -18,7 +18,10 @@ of held-out predictions:
    labels are drawn from the calibrated probabilities themselves.  There
    the posterior median is the Bayes-optimal estimator of every cell, so its
    expected error is the lowest any estimator using the scores can reach.
-5. :func:`interval_coverage` says how often each interval covers the
+5. :func:`count_dispersion` measures how far the real labels are from that
+   world: how much more the hand-coded counts scatter around the expected
+   counts than independent labels would.
+6. :func:`interval_coverage` says how often each interval covers the
    hand-coded share, and :func:`share_error_markdown` renders the tables.
 
 Examples
@@ -330,6 +333,30 @@ def calibrated_bound(
     return result
 
 
+def count_dispersion(held: Sequence[HeldOutReport], n_bootstrap: int = 1000, seed: int = 0) -> dict:
+    """How far the hand-coded counts scatter around the calibrated expected counts, relative to independence.
+
+    For every report and category, ``(X − Σ p)²`` summed, over ``Σ p (1 − p)``
+    summed, where ``X`` is the hand-coded count and ``p`` the sentences'
+    calibrated probabilities: about 1 if the labels were independent draws
+    from the probabilities (the world of :func:`calibrated_bound`), above 1
+    if errors cluster within reports (a report's ambiguous sentences tend to
+    go the same way), which the probabilities cannot express.  95%
+    intervals resample places.
+    """
+    deviation = np.array([((r.truth * len(r.labels) - r.proba.sum(axis=0)) ** 2).sum() for r in held])
+    variance = np.array([(r.proba * (1 - r.proba)).sum() for r in held])
+    groups = np.array([r.group for r in held])
+    result = {}
+    for kind, index in _subsets(held).items():
+        samples = [index[s] for s in place_samples(groups[index], n_bootstrap, seed)]
+        result[kind] = {
+            "ratio": _rounded(_ratio(deviation[index].sum(), variance[index].sum())),
+            "ci95": _ci(_ratio([deviation[idx].sum() for idx in samples], [variance[idx].sum() for idx in samples])),
+        }
+    return result
+
+
 def interval_coverage(held: Sequence[HeldOutReport], estimates: dict) -> list[dict]:
     """How often each estimator's interval covers the hand-coded share, at zero too, and how wide it is."""
     truth = np.array([r.truth for r in held])
@@ -370,7 +397,7 @@ def _error_rows(table: dict, categories, kind: str) -> list[str]:
     return lines
 
 
-def share_error_markdown(error: dict, categories, bound: dict | None = None) -> str:
+def share_error_markdown(error: dict, categories, bound: dict | None = None, dispersion: dict | None = None) -> str:
     """The estimator × category share-error tables (per report and of group means; all reports and per kind)."""
     header = "| reports | estimator | error of | all categories | " + " | ".join(categories) + " |"
     lines = [header, "|" + "---|" * (4 + len(categories))]
@@ -395,6 +422,13 @@ def share_error_markdown(error: dict, categories, bound: dict | None = None) -> 
             )
     if bound:
         lines += ["", *_bound_lines(bound, error)]
+    if dispersion:
+        cells = "; ".join(f"{KIND_NAMES[k]} {_cell(d['ratio'], d['ci95'])}" for k, d in dispersion.items())
+        lines += [
+            "",
+            "Dispersion of the hand-coded counts around the calibrated expected counts, relative to independent "
+            f"labels (1 = as in the calibrated world): {cells}.",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -22,7 +22,8 @@
    the panel estimator, covariates from the texts (provinces from
    ``SOURCES.md``), attention by year with intervals, and fractional-logit
    regressions on year (alone, and with genre and level) with
-   cluster-robust intervals and the method of composition over share draws;
+   cluster-robust intervals and the method of composition over share draws,
+   and beside them intervals from a bootstrap over places;
    the same regressions on the hand-coded shares for reference.
 """
 
@@ -41,6 +42,7 @@ from nlp.analysis.panel import (
 from nlp.analysis.quantify import make_estimator
 from nlp.analysis.share_error import (
     calibrated_bound,
+    count_dispersion,
     estimate_reports,
     held_out_reports,
     interval_coverage,
@@ -110,6 +112,7 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
         "held_out_accuracy": round(float(np.mean(proba.argmax(axis=1) == [categories.index(t) for t in y])), 4),
         "share_error": share_error(held, estimates, categories, config.n_bootstrap, config.seed),
         "calibrated_bound": calibrated_bound(held, estimates, config.n_bootstrap, config.seed),
+        "count_dispersion": count_dispersion(held, config.n_bootstrap, config.seed),
         "coverage": interval_coverage(held, estimates),
     }
     write_share_error_outputs(out, metrics["share_error"], metrics["coverage"], categories, metrics["calibrated_bound"])
@@ -142,6 +145,7 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
         min_reports=config.min_reports,
         seed=config.seed,
         reference=hand_profiles,
+        n_bootstrap=config.regression_bootstrap,
     )
     metrics["excerpts"] = EXCERPTS
     metrics["timing_s"] = {

@@ -9,6 +9,7 @@ from nlp.analysis.quantify import ESTIMATORS
 from nlp.analysis.share_error import (
     KIND_NAMES,
     calibrated_bound,
+    count_dispersion,
     estimate_reports,
     expected_abs_error,
     held_out_reports,
@@ -122,3 +123,16 @@ def test_interval_coverage_and_markdown_name_every_estimator_and_kind(evaluated)
     for kind in KIND_NAMES.values():
         assert kind in text
     assert "calibrated world" in text
+
+
+def test_count_dispersion_is_near_one_for_calibrated_labels_and_above_for_clustered_errors():
+    calibrated = count_dispersion(world([12] * 40, seed=9), n_bootstrap=200)
+    assert 0.7 < calibrated["all"]["ratio"] < 1.3
+    assert calibrated["all"]["ci95"][0] < 1 < calibrated["all"]["ci95"][1]
+    # every report's ambiguous sentences all go one way: the same scores, clustered labels
+    rng = np.random.default_rng(10)
+    proba = np.tile([0.6, 0.3, 0.1], (12 * 40, 1))
+    hand = [CATEGORIES[t] for t in np.repeat(rng.choice(3, 40, p=[0.6, 0.3, 0.1]), 12)]
+    groups = [f"p{i // 24}" for i in range(12 * 40)]
+    clustered = held_out_reports(fake_reports([12] * 40), hand, proba, groups, [0] * len(hand), CATEGORIES)
+    assert count_dispersion(clustered, n_bootstrap=50)["all"]["ratio"] > 5
