@@ -453,7 +453,7 @@ def regression_markdown(rows: Sequence[dict], term: str | None = None, estimator
             continue
         cell = ""
         if boot:
-            cell = f" {r['ame_boot_low']:+.2f}, {r['ame_boot_high']:+.2f} |" if "ame_boot_low" in r else " – |"
+            cell = f" ({r['ame_boot_low']:+.2f}, {r['ame_boot_high']:+.2f}) |" if "ame_boot_low" in r else " – |"
         lines.append(
             f"| {r['category']} | {r['term']} | {r['coef']:+.3f} ({r['coef_low']:+.3f}, {r['coef_high']:+.3f}) | "
             f"{r['ame_pp']:+.2f} ({r['ame_low']:+.2f}, {r['ame_high']:+.2f}) |{cell} {r['p_value']:.3f} | "

@@ -244,8 +244,21 @@ def error_table(
             "ratio_to_count_ci95": _ci(_ratio(boot_cat.mean(axis=1), base_boot)),
             "group_mean_ratio_to_count": _rounded(_ratio(group.mean(), _group_error(points[baseline], truth).mean())),
             "group_mean_ratio_to_count_ci95": _ci(_ratio(boot_group.mean(axis=1), base_group)),
+            "cells_vs_count": _cells_vs(points[name], points[baseline], truth),
         }
     return table
+
+
+def _cells_vs(points: np.ndarray, baseline: np.ndarray, truth: np.ndarray) -> dict:
+    """Report × category cells where ``points`` differ from ``baseline``: how many, closer to the truth, further."""
+    differ = np.abs(points - baseline) > 1e-9
+    gain = np.abs(baseline - truth) - np.abs(points - truth)
+    return {
+        "cells": int(differ.size),
+        "differ": int(differ.sum()),
+        "closer": int((differ & (gain > 1e-9)).sum()),
+        "further": int((differ & (gain < -1e-9)).sum()),
+    }
 
 
 def _subsets(held: Sequence[HeldOutReport]) -> dict[str, np.ndarray]:
@@ -420,6 +433,17 @@ def share_error_markdown(error: dict, categories, bound: dict | None = None, dis
                 f"| {KIND_NAMES[kind]} | {name} | {_cell(t['ratio_to_count'], t['ratio_to_count_ci95'])} | "
                 f"{_cell(t['group_mean_ratio_to_count'], t['group_mean_ratio_to_count_ci95'])} |"
             )
+    moves = "; ".join(
+        f"{name}: {t['cells_vs_count']['differ']} of {t['cells_vs_count']['cells']} differ, "
+        f"{t['cells_vs_count']['closer']} closer, {t['cells_vs_count']['further']} further"
+        for name, t in error["estimators"].items()
+        if name != "count"
+    )
+    lines += [
+        "",
+        f"Report × category cells where an estimator differs from count, and whether it is closer to the "
+        f"hand-coded share (all reports): {moves}.",
+    ]
     if bound:
         lines += ["", *_bound_lines(bound, error)]
     if dispersion:

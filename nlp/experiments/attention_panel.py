@@ -115,7 +115,14 @@ def run(config: dict, out: ResultsDir, progress: bool = False) -> dict:
         "count_dispersion": count_dispersion(held, config.n_bootstrap, config.seed),
         "coverage": interval_coverage(held, estimates),
     }
-    write_share_error_outputs(out, metrics["share_error"], metrics["coverage"], categories, metrics["calibrated_bound"])
+    write_share_error_outputs(
+        out,
+        metrics["share_error"],
+        metrics["coverage"],
+        categories,
+        metrics["calibrated_bound"],
+        metrics["count_dispersion"],
+    )
 
     # the panel: shares from held-out predictions with the panel estimator, covariates, regressions
     labelled = [

@@ -95,6 +95,9 @@ def test_perfect_predictions_have_no_count_error():
     error = share_error(held, estimate_reports(held, 3, n_draws=20), CATEGORIES, n_bootstrap=50)
     assert error["estimators"]["count"]["per_report"]["all"] == 0
     assert error["estimators"]["probability"]["per_report"]["all"] > 0
+    assert error["estimators"]["count"]["ratio_to_count"] is None  # 0 / 0: no ratio, not a crash
+    moves = error["estimators"]["probability"]["cells_vs_count"]
+    assert moves["cells"] == 18 and moves["differ"] == moves["further"] > 0 and moves["closer"] == 0
 
 
 def test_calibrated_bound_puts_the_median_lowest(evaluated):

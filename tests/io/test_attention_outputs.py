@@ -3,7 +3,13 @@
 import csv
 
 from nlp.analysis.quantify import ESTIMATORS
-from nlp.analysis.share_error import calibrated_bound, estimate_reports, interval_coverage, share_error
+from nlp.analysis.share_error import (
+    calibrated_bound,
+    count_dispersion,
+    estimate_reports,
+    interval_coverage,
+    share_error,
+)
 from nlp.io.attention_outputs import write_share_error_outputs
 from nlp.io.results import ResultsDir
 from tests.analysis.test_share_error import CATEGORIES, world
@@ -15,7 +21,8 @@ def test_share_error_outputs_hold_every_kind_estimator_and_the_bound(tmp_path):
     error = share_error(held, estimates, CATEGORIES, n_bootstrap=40)
     bound = calibrated_bound(held, estimates, n_bootstrap=40)
     with ResultsDir("exp", root=tmp_path) as out:
-        write_share_error_outputs(out, error, interval_coverage(held, estimates), CATEGORIES, bound)
+        coverage = interval_coverage(held, estimates)
+        write_share_error_outputs(out, error, coverage, CATEGORIES, bound, count_dispersion(held, n_bootstrap=40))
     folder = tmp_path / "exp"
     with open(folder / "share_error.csv", encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
@@ -32,4 +39,5 @@ def test_share_error_outputs_hold_every_kind_estimator_and_the_bound(tmp_path):
     for level in ("per_report", "group_mean"):
         for suffix in ("", "_excerpt", "_whole"):
             assert (folder / f"share_error_{level}{suffix}.png").exists()
-    assert "posterior median" in (folder / "share_error.md").read_text(encoding="utf-8")
+    text = (folder / "share_error.md").read_text(encoding="utf-8")
+    assert "posterior median" in text and "Dispersion of the hand-coded counts" in text
