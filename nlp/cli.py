@@ -354,7 +354,9 @@ def _add_attention(subparsers) -> None:
     parser.add_argument("--labels", metavar="CSV", help="hand-coded labels to use where they cover a sentence")
     parser.add_argument("--measure", choices=("sentence", "character"), default="sentence", help="share of what")
     parser.add_argument("--n-bootstrap", type=positive_int, default=1000, help="draws for the intervals (default 1000)")
-    _add_estimator_options(parser, "count")
+    from nlp.analysis.quantify import DEFAULT_ESTIMATOR
+
+    _add_estimator_options(parser, DEFAULT_ESTIMATOR)
     parser.add_argument("--out", metavar="DIR", help="also write tables and figures into DIR")
     parser.add_argument("--force", action="store_true", help="replace an existing --out folder")
     _add_scale_options(parser)
@@ -368,8 +370,11 @@ def _add_estimator_options(parser: argparse.ArgumentParser, default: str) -> Non
         "--estimator",
         choices=ESTIMATORS,
         default=default,
-        help=f"share estimator: count (classify and count), probability (mean calibrated probability) or adjusted "
-        f"(corrected with the model card's held-out confusion matrix); default {default}",
+        help=f"share estimator: count (classify and count; the lowest per-report error measured on held-out places), "
+        f"probability (mean calibrated probability; the lowest error of means over reports, for comparisons), "
+        f"median (posterior median count per category from the calibrated probabilities; optimal per cell only "
+        f"if they are calibrated, and measured worse than count) or adjusted (corrected with the model card's "
+        f"held-out confusion matrix); default {default}",
     )
     parser.add_argument(
         "--interval",
@@ -436,9 +441,12 @@ def _cmd_panel(args: argparse.Namespace) -> int:
     out_dir = Path(os.path.realpath(args.out))
     config = {"files": args.files, "model": args.model, "labels": args.labels, "covariates": args.covariates}
     config |= {"estimator": args.estimator, "interval": args.interval, "formula": formulas, "n_draws": args.n_draws}
+    config |= {"place_bootstrap": args.place_bootstrap}
     data = [*args.files, *([args.covariates] if args.covariates else [])]
     with _results_folder(args.out, config, data) as out:
-        metrics = write_panel_outputs(out, profiles, covariates, formulas, min_reports=args.min_reports)
+        metrics = write_panel_outputs(
+            out, profiles, covariates, formulas, min_reports=args.min_reports, n_bootstrap=args.place_bootstrap or 0
+        )
         out.write_json("metrics.json", metrics)
     _emit((out_dir / "regression.md").read_text(encoding="utf-8") if metrics["regressions"] else "")
     _flush_stdout()
@@ -473,6 +481,13 @@ def _add_panel(subparsers) -> None:
 
     _add_estimator_options(parser, PANEL_ESTIMATOR)
     parser.add_argument("--n-draws", type=positive_int, default=200, help="share draws per report (default 200)")
+    parser.add_argument(
+        "--place-bootstrap",
+        type=positive_int,
+        metavar="N",
+        help="also intervals from N bootstrap replicates over places (clusters resampled, one share draw per "
+        "report, refitted); default: none",
+    )
     parser.add_argument(
         "--min-reports",
         type=positive_int,

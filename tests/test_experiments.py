@@ -32,6 +32,13 @@ SMALL_CONFIGS = {
         "learning_curve_sizes = [3, 6]\nlearning_curve_folds = 2\nlearning_curve_repeats = 1\n"
         "[grids.logreg]\nmodel__C = [1.0, 10.0]\n"
     ),
+    "attention_panel": (
+        'reports = ["seeds", '
+        + ", ".join(f'"seeds/external/raw/{name}.txt"' for name in SMALL_EXTERNAL)
+        + ']\nlabels = ["seeds/labels.csv", "seeds/external/labels.csv"]\n'
+        'sources = "seeds/external/SOURCES.md"\nouter_splits = 3\ninner_splits = 2\nn_draws = 50\n'
+        "n_bootstrap = 50\npanel_draws = 10\nregression_bootstrap = 10\nmin_reports = 3\n"
+    ),
 }
 
 
@@ -117,3 +124,20 @@ def test_every_shipped_config_passes_its_checks(path):
     assert path.stem in EXPERIMENTS
     config = load_experiment_config(path.stem, path)
     assert set(config.inputs()), "every shipped config names its input files"
+
+
+@pytest.mark.slow
+def test_attention_panel_measures_every_estimator_per_kind_with_the_calibrated_bound(tmp_path):
+    metrics, folder = run_small("attention_panel", tmp_path, "p")
+    error = metrics["share_error"]
+    assert error["n_reports"] == {"all": 11, "excerpt": 6, "whole": 5}
+    assert set(error["estimators"]) == {"count", "probability", "median", "adjusted"}
+    assert set(error["by_kind"]) == {"excerpt", "whole"}
+    bound = metrics["calibrated_bound"]
+    for kind in ("all", "excerpt", "whole"):
+        assert bound[kind]["median"]["per_report"] == min(r["per_report"] for r in bound[kind].values())
+    assert metrics["count_dispersion"]["all"]["ratio"] > 0
+    text = (folder / "share_error.md").read_text(encoding="utf-8")
+    assert "whole reports" in text and "calibrated world" in text and "Dispersion" in text
+    for name in ("calibrated_bound.csv", "share_error_per_report_whole.png", "regression.md"):
+        assert (folder / name).is_file(), name

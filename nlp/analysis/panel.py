@@ -272,7 +272,10 @@ def _fit(y, frame, formula: str, groups):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = smf.logit(f"share ~ {formula}", data=data)
-        fitted = model.fit(disp=0, cov_type="cluster", cov_kwds={"groups": groups}, maxiter=200)
+        if groups is None:  # point estimates only (bootstrap replicates)
+            fitted = model.fit(disp=0, maxiter=200)
+        else:
+            fitted = model.fit(disp=0, cov_type="cluster", cov_kwds={"groups": groups}, maxiter=200)
         margeff = fitted.get_margeff(at="overall")
     return fitted, margeff
 
@@ -287,6 +290,7 @@ def share_regression(
     min_reports: int = 5,
     level: float = 0.95,
     seed: int = 0,
+    n_bootstrap: int = 0,
 ) -> list[dict]:
     """Fractional-logit regressions of each category's share on covariates, one per category.
 
@@ -307,6 +311,12 @@ def share_regression(
         Without them the intervals are the cluster-robust Wald intervals.
     min_reports : int
         A category needs at least this many reports with a positive share.
+    n_bootstrap : int
+        If positive, also intervals from a bootstrap over clusters (places):
+        each replicate resamples whole clusters with replacement, takes one
+        share draw per report (when ``draws`` are given) and refits;
+        percentile intervals in ``coef_boot_low``/``coef_boot_high`` and
+        ``ame_boot_low``/``ame_boot_high``, with ``n_boot_fits`` successful refits.
 
     Returns
     -------
@@ -386,7 +396,45 @@ def share_regression(
                 low, high = np.percentile(samples_ame[:, j], [tail, 100 - tail])
                 row["ame_low"], row["ame_high"] = 100 * float(low), 100 * float(high)
             rows.append(row)
+        if n_bootstrap > 0:
+            boot_rng = np.random.default_rng([seed, 1, categories.index(category)])  # composition draws unchanged
+            _add_bootstrap(
+                rows[-len(terms) :], y, ids, index, frame, formula, groups, terms, draws, n_bootstrap, boot_rng
+            )
     return rows
+
+
+def _add_bootstrap(rows, y, ids, index, frame, formula, groups, terms, draws, n_bootstrap, rng) -> None:
+    """Cluster-bootstrap percentile intervals of every term's coefficient and AME, added to its row."""
+    tail = 2.5
+    coefs, ames = _cluster_bootstrap(y, ids, index, frame, formula, groups, terms, draws, n_bootstrap, rng)
+    for j, row in enumerate(rows):
+        row["n_boot_fits"] = len(coefs)
+        if len(coefs) < 2:
+            continue
+        row["coef_boot_low"], row["coef_boot_high"] = (float(v) for v in np.percentile(coefs[:, j], [tail, 100 - tail]))
+        low, high = np.percentile(ames[:, j], [tail, 100 - tail])
+        row["ame_boot_low"], row["ame_boot_high"] = 100 * float(low), 100 * float(high)
+
+
+def _cluster_bootstrap(y, ids, index, frame, formula, groups, terms, draws, n_bootstrap, rng):
+    """Coefficient and AME replicates: whole clusters resampled, one share draw per report, refitted."""
+    members = [np.flatnonzero(groups == g) for g in range(groups.max() + 1)]
+    coefs, ames = [], []
+    for _ in range(n_bootstrap):
+        picked = np.concatenate([members[i] for i in rng.integers(0, len(members), len(members))])
+        values = y[picked]
+        if draws is not None:
+            values = np.array([draws[ids[i]][rng.integers(0, len(draws[ids[i]])), index] for i in picked])
+        try:
+            fitted, margeff = _fit(values, frame.iloc[picked].reset_index(drop=True), formula, None)
+            if list(fitted.params.index[1:]) != terms or not np.all(np.isfinite(fitted.params)):
+                continue  # a replicate missing a level of a factor cannot give every term
+        except Exception:  # separation or a singular design in one replicate: left out
+            continue
+        coefs.append(fitted.params[terms].to_numpy())
+        ames.append(np.asarray(margeff.margeff))
+    return np.array(coefs), np.array(ames)
 
 
 def _composition(draws, ids, index, frame, formula, groups, terms, rng):
@@ -409,27 +457,39 @@ def _composition(draws, ids, index, frame, formula, groups, terms, rng):
 def regression_markdown(rows: Sequence[dict], term: str | None = None, estimator: str = "", level: float = 0.95) -> str:
     """The regression table: one line per category (and term), coefficient and AME with intervals."""
     chosen = [r for r in rows if term is None or r.get("term") == term or r.get("term") is None]
+    boot = any("ame_boot_low" in r for r in chosen)
+    extra = " AME, place bootstrap (95% CI) |" if boot else ""
     lines = [
-        "| category | term | log-odds coef. (95% CI) | AME, pp (95% CI) | p | reports | clusters |",
-        "|---|---|---|---|---|---|---|",
+        f"| category | term | log-odds coef. (95% CI) | AME, pp (95% CI) |{extra} p | reports | clusters |",
+        "|---|---|---|---|" + ("---|" if boot else "") + "---|---|---|",
     ]
     for r in chosen:
         if r.get("term") is None:
-            lines.append(f"| {r['category']} | – | {r['note']} | | | {r['n_reports']} | {r['n_clusters']} |")
+            gap = " |" if boot else ""
+            lines.append(f"| {r['category']} | – | {r['note']} | |{gap} | {r['n_reports']} | {r['n_clusters']} |")
             continue
+        cell = ""
+        if boot:
+            cell = f" ({r['ame_boot_low']:+.2f}, {r['ame_boot_high']:+.2f}) |" if "ame_boot_low" in r else " – |"
         lines.append(
             f"| {r['category']} | {r['term']} | {r['coef']:+.3f} ({r['coef_low']:+.3f}, {r['coef_high']:+.3f}) | "
-            f"{r['ame_pp']:+.2f} ({r['ame_low']:+.2f}, {r['ame_high']:+.2f}) | {r['p_value']:.3f} | "
+            f"{r['ame_pp']:+.2f} ({r['ame_low']:+.2f}, {r['ame_high']:+.2f}) |{cell} {r['p_value']:.3f} | "
             f"{r['n_reports']} | {r['n_clusters']} |"
         )
     methods = sorted({r["intervals"] for r in chosen if r.get("intervals")})
     formulas = sorted({r["formula"] for r in chosen})
+    fits = sorted({r["n_boot_fits"] for r in chosen if "n_boot_fits" in r})
     lines += [
         "",
         f"Fractional logit (quasi-likelihood logit of each category's share, statsmodels) of share ~ "
         f"{'; '.join(formulas)}; shares: {estimator or 'as given'}; {int(100 * level)}% intervals: "
         f"{'; '.join(methods)}. AME = average marginal effect on the share, percentage points (per year for year).",
     ]
+    if boot:
+        lines[-1] += (
+            f" Place bootstrap: whole clusters resampled with replacement, one share draw per report, refitted "
+            f"({min(fits)}–{max(fits)} successful refits); percentile intervals."
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
+from nlp.analysis.quantify import ESTIMATORS, PANEL_ESTIMATOR
 from nlp.core.errors import ConfigError
 
 __all__ = [
@@ -206,8 +207,12 @@ class AttentionPanelConfig(ExperimentConfig):
     inner_splits: int = field(default=3, metadata=_splits())
     n_draws: int = field(default=1000, metadata=_positive())
     n_bootstrap: int = field(default=1000, metadata=_positive())
-    panel_estimator: str = "probability"
+    whole_report_sentences: int = field(default=40, metadata=_positive())  # more sentences: a whole report
+    panel_estimator: str = field(
+        default=PANEL_ESTIMATOR, metadata=_check(lambda v: v in ESTIMATORS, f"one of {', '.join(ESTIMATORS)}")
+    )
     panel_draws: int = field(default=100, metadata=_positive())
+    regression_bootstrap: int = field(default=200, metadata=_check(lambda v: v >= 0, "an integer >= 0"))
     year_min: int | None = None
     year_max: int | None = None
     min_reports: int = field(default=10, metadata=_positive())

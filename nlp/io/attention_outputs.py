@@ -12,6 +12,7 @@ import numpy as np
 from nlp.analysis.attention import format_share, markdown_table, shifts
 from nlp.analysis.panel import attention_by_year, panel_rows, regression_markdown, share_regression
 from nlp.analysis.quantify import ESTIMATOR_NAMES, INTERVAL_NAMES
+from nlp.analysis.share_error import KIND_NAMES, share_error_markdown
 from nlp.classify.codebook import load_codebook
 from nlp.io.plotting import (
     category_label,
@@ -25,7 +26,7 @@ from nlp.io.plotting import (
 )
 from nlp.io.results import ResultsDir
 
-__all__ = ["write_attention_outputs", "write_panel_outputs"]
+__all__ = ["write_attention_outputs", "write_panel_outputs", "write_share_error_outputs"]
 
 
 def write_attention_outputs(out: ResultsDir, profiles) -> dict:
@@ -117,8 +118,13 @@ def write_panel_outputs(
     min_reports: int = 10,
     seed: int = 0,
     reference=None,
+    n_bootstrap: int = 0,
 ) -> dict:
-    """The long panel, attention by year, regressions and figures of a set of profiles."""
+    """The long panel, attention by year, regressions and figures of a set of profiles.
+
+    ``n_bootstrap`` > 0 adds place-bootstrap intervals to the regressions
+    (:func:`nlp.analysis.panel.share_regression`).
+    """
     categories = list(load_codebook().ids)
     whole = [p for p in profiles if p.part == "all"]
     estimator = whole[0].estimator if whole else ""
@@ -165,7 +171,9 @@ def write_panel_outputs(
     draws = {p.report_id: p.draws for p in in_range} if all(p.draws is not None for p in in_range) else None
     effects, all_rows = {}, []
     for formula in formulas:
-        rows = share_regression(shares, covariates, formula, draws=draws, categories=chosen, seed=seed)
+        rows = share_regression(
+            shares, covariates, formula, draws=draws, categories=chosen, seed=seed, n_bootstrap=n_bootstrap
+        )
         for r in rows:
             r["shares"] = estimator
         all_rows += rows
@@ -179,7 +187,9 @@ def write_panel_outputs(
                 effects[key][r["category"]] = (r["ame_pp"], r["ame_low"], r["ame_high"])
         if reference is not None:
             ref_shares = {p.report_id: p.sentence_share for p in reference if p.report_id in shares}
-            ref_rows = share_regression(ref_shares, covariates, formula, categories=chosen, seed=seed)
+            ref_rows = share_regression(
+                ref_shares, covariates, formula, categories=chosen, seed=seed, n_bootstrap=n_bootstrap
+            )
             for r in ref_rows:
                 r["shares"] = "hand-coded"
             all_rows += ref_rows
@@ -214,8 +224,74 @@ def _compact(rows) -> list[dict]:
         "ame_low",
         "ame_high",
         "p_value",
+        "ame_boot_low",
+        "ame_boot_high",
+        "n_boot_fits",
         "n_reports",
         "n_clusters",
         "note",
     )
     return [{k: (round(r[k], 4) if isinstance(r.get(k), float) else r.get(k)) for k in keys if k in r} for r in rows]
+
+
+def write_share_error_outputs(
+    out: ResultsDir, error: dict, coverage: list[dict], categories, bound=None, dispersion=None
+) -> None:
+    """``share_error.csv``/``.md``, ``interval_coverage.csv``, ``calibrated_bound.csv`` and the share-error figures.
+
+    ``error``, ``coverage``, ``bound`` and ``dispersion`` come from
+    :func:`nlp.analysis.share_error.share_error`, :func:`~nlp.analysis.share_error.interval_coverage`,
+    :func:`~nlp.analysis.share_error.calibrated_bound` and :func:`~nlp.analysis.share_error.count_dispersion`.
+    """
+    tables = {"all": error["estimators"], **error.get("by_kind", {})}
+    out.write_csv("share_error.csv", _share_error_rows(tables, categories))
+    out.write_csv("interval_coverage.csv", coverage)
+    if bound:
+        rows = [
+            {"reports": kind, "estimator": name, **values} for kind, t in bound.items() for name, values in t.items()
+        ]
+        for row in rows:
+            for key in ("per_report_ci95", "ratio_to_count_ci95"):
+                row[key.replace("ci95", "low")], row[key.replace("ci95", "high")] = row.pop(key)
+        out.write_csv("calibrated_bound.csv", rows)
+    out.write_text("share_error.md", share_error_markdown(error, categories, bound, dispersion))
+    for level, title in (
+        ("per_report", "各报告占比误差 (mean absolute share error per report, held-out places)"),
+        ("group_mean", "全体平均占比误差 (error of the mean share over reports, held-out places)"),
+    ):
+        for kind, table in tables.items():
+            series = {
+                f"{name}: {ESTIMATOR_NAMES.get(name, name)}": {
+                    c: (t[level][c], *t[level]["ci95"][c]) for c in categories
+                }
+                for name, t in table.items()
+            }
+            fig = plot_shares_with_intervals(
+                series,
+                categories,
+                f"{title}\n{KIND_NAMES[kind]}; 95% intervals resample places",
+                "误差，百分点 (error, pp)",
+            )
+            save_figure(fig, out.path(f"share_error_{level}" + ("" if kind == "all" else f"_{kind}")))
+
+
+def _share_error_rows(tables: dict, categories) -> list[dict]:
+    rows = []
+    for kind, table in tables.items():
+        for name, t in table.items():
+            for level in ("per_report", "group_mean"):
+                cells = t[level]
+                rows.append(
+                    {
+                        "reports": kind,
+                        "estimator": name,
+                        "error_of": level,
+                        "all": cells["all"],
+                        "all_low": cells["all_ci95"][0],
+                        "all_high": cells["all_ci95"][1],
+                        **{c: cells[c] for c in categories},
+                        **{f"{c}_low": cells["ci95"][c][0] for c in categories},
+                        **{f"{c}_high": cells["ci95"][c][1] for c in categories},
+                    }
+                )
+    return rows

@@ -14,6 +14,7 @@ from nlp.analysis.panel import (
     merge_covariates,
     panel_rows,
     province_of_text,
+    regression_markdown,
     report_covariates,
     share_regression,
 )
@@ -72,6 +73,29 @@ def test_composition_widens_intervals_with_noisy_shares():
     again = share_regression(shares, covariates, "year", categories=["epidemic"], draws=draws, seed=0)[0]
     assert composed == again and "composition" in composed["intervals"]
     assert composed["ame_high"] - composed["ame_low"] > plain["ame_high"] - plain["ame_low"]
+
+
+def test_place_bootstrap_intervals_resample_clusters_and_leave_composition_alone():
+    shares, covariates = simulated_panel()
+    rng = np.random.default_rng(2)
+    draws = {
+        r: np.clip(np.array([[v["epidemic"], v["economy"]]]) + rng.normal(0, 0.05, (30, 2)), 0, 1)
+        for r, v in shares.items()
+    }
+    composed = share_regression(shares, covariates, "year", categories=["epidemic"], draws=draws)[0]
+    booted = share_regression(shares, covariates, "year", categories=["epidemic"], draws=draws, n_bootstrap=60)[0]
+    assert {k: booted[k] for k in composed} == composed  # the composition intervals are unchanged
+    assert booted["n_boot_fits"] == 60 and 0 < booted["ame_boot_low"] < booted["ame_pp"] < booted["ame_boot_high"]
+    # with a shock shared by each cluster's reports, the cluster bootstrap is wider than with none
+    shocked = {r: dict(v) for r, v in shares.items()}
+    shock = {g: rng.normal(0, 0.08) for g in {c["place_group"] for c in covariates.values()}}
+    for r, v in shocked.items():
+        v["epidemic"] = float(np.clip(v["epidemic"] + shock[covariates[r]["place_group"]], 0, 1))
+    plain = share_regression(shares, covariates, "year", categories=["epidemic"], n_bootstrap=60)[0]
+    wide = share_regression(shocked, covariates, "year", categories=["epidemic"], n_bootstrap=60)[0]
+    assert wide["ame_boot_high"] - wide["ame_boot_low"] > plain["ame_boot_high"] - plain["ame_boot_low"]
+    text = regression_markdown([booted])
+    assert "place bootstrap" in text and f"{booted['ame_boot_low']:+.2f}" in text
 
 
 def test_sparse_categories_and_unknown_variables_are_reported():
@@ -141,9 +165,12 @@ def test_panel_command(model, tmp_path):
         writer.writerows([[p.split("/")[-1][:-4], i % 2] for i, p in enumerate(files)])
     out = tmp_path / "panel"
     args = ["panel", *files, "--model", str(model), "--covariates", str(meta), "--out", str(out)]
-    result = run_cli(*args, "--formula", "year + coastal", "--n-draws", "20", "--min-reports", "3")
+    result = run_cli(
+        *args, "--formula", "year + coastal", "--n-draws", "20", "--min-reports", "3", "--place-bootstrap", "20"
+    )
     assert result.returncode == 0, result.stderr
     assert "fractional logit" in result.stdout.lower() and "mean calibrated probability" in result.stdout
+    assert "place bootstrap" in result.stdout.lower()
     with (out / "panel_long.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert {"report_id", "part", "category", "share", "ci_low", "ci_high", "estimator", "coastal", "year"} <= set(
@@ -164,4 +191,5 @@ def test_panel_errors_are_one_line_and_write_nothing(model, tmp_path):
     assert_one_line_error(run_cli(*base, "--formula", "year + C(nonsense)"), "not a covariate")
     assert_one_line_error(run_cli(*base, "--covariates", str(tmp_path / "none.csv")), "not found")
     assert_one_line_error(run_cli(*base, "--interval", "wilson"), "count")
+    assert_one_line_error(run_cli(*base, "--place-bootstrap", "0"), "positive integer")
     assert not out.exists()

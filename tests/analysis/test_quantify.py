@@ -8,11 +8,14 @@ from nlp.analysis.quantify import (
     AdjustedCount,
     ClassifyAndCount,
     ConfusionMatrix,
+    PosteriorMedian,
     ProbabilisticAverage,
     adjusted_shares,
     dirichlet_intervals,
     jeffreys_interval,
     make_estimator,
+    poisson_binomial_median,
+    poisson_binomial_pmf,
     wilson_interval,
 )
 
@@ -127,4 +130,67 @@ def test_misuse_is_reported():
     with pytest.raises(ValueError, match="count estimator"):
         ProbabilisticAverage(n_categories=2, interval="wilson").estimate([0, 1])
     with pytest.raises(ValueError, match="unknown estimator"):
-        make_estimator("median")
+        make_estimator("mode")
+    with pytest.raises(ValueError, match="count estimator"):
+        make_estimator("median", n_categories=2, interval="jeffreys").estimate([0, 1], np.eye(2))
+
+
+def test_poisson_binomial_pmf_is_the_binomial_for_equal_probabilities_and_sums_to_one():
+    pmf = poisson_binomial_pmf(np.full(12, 0.3))
+    assert np.allclose(pmf, stats.binom.pmf(np.arange(13), 12, 0.3))
+    columns = poisson_binomial_pmf(np.random.default_rng(0).random((30, 4)))
+    assert columns.shape == (31, 4) and np.allclose(columns.sum(axis=0), 1.0)
+
+
+def test_poisson_binomial_median_minimises_expected_absolute_error():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        p = rng.random(9) ** 3
+        pmf = poisson_binomial_pmf(p)
+        loss = [pmf @ np.abs(np.arange(10) - a) for a in range(10)]
+        assert loss[int(poisson_binomial_median(p)[0])] == pytest.approx(min(loss))
+
+
+def test_poisson_binomial_median_approximation_agrees_with_the_exact_one(monkeypatch):
+    import nlp.analysis.quantify as quantify
+
+    p = np.random.default_rng(2).dirichlet(np.full(6, 0.3), size=600)
+    exact = poisson_binomial_median(p)
+    monkeypatch.setattr(quantify, "EXACT_MEDIAN_MAX", 100)
+    assert np.abs(poisson_binomial_median(p) - exact).max() <= 1
+    assert (poisson_binomial_median(p) == exact).mean() >= 5 / 6
+
+
+def test_median_keeps_absent_categories_at_zero_where_the_mean_spreads_mass():
+    proba = np.tile([0.9, 0.05, 0.05], (12, 1))
+    median = PosteriorMedian(n_categories=3).estimate(np.zeros(12, int), proba)
+    mean = ProbabilisticAverage(n_categories=3).estimate(np.zeros(12, int), proba)
+    assert median.share.tolist() == [11 / 12, 0.0, 0.0]
+    assert mean.share[1] == pytest.approx(0.05)
+    assert median.high[1] > 0  # zero, but not certainly zero
+    assert np.allclose(median.low, mean.low) and np.allclose(median.high, mean.high)  # the same posterior
+
+
+def test_median_has_the_lowest_per_cell_absolute_error_when_probabilities_are_calibrated():
+    rng = np.random.default_rng(3)
+    errors = {"count": [], "probability": [], "median": []}
+    for _ in range(300):
+        proba = rng.dirichlet(np.full(5, 0.4), size=12)
+        truth = np.array([rng.choice(5, p=row) for row in proba])
+        share = np.bincount(truth, minlength=5) / 12
+        labels = proba.argmax(axis=1)
+        for name in errors:
+            estimate = make_estimator(name, n_categories=5, n_draws=10).estimate(labels, proba)
+            errors[name].append(np.abs(estimate.share - share).mean())
+    assert np.mean(errors["median"]) < np.mean(errors["count"])
+    assert np.mean(errors["median"]) < np.mean(errors["probability"])
+
+
+def test_median_takes_hand_coded_sentences_as_they_are_and_weights_by_draws():
+    proba = np.array([[0.5, 0.5], [0.5, 0.5], [0.9, 0.1]])
+    known = PosteriorMedian(n_categories=2).estimate([1, 1, 0], proba, known=[True, True, False])
+    assert known.share.tolist() == [1 / 3, 2 / 3]
+    weighted = PosteriorMedian(n_categories=2, n_draws=400).estimate([0, 0, 0], proba, weights=[1, 1, 10])
+    assert weighted.share[0] == pytest.approx(10 / 12, abs=0.1)
+    again = PosteriorMedian(n_categories=2, n_draws=400).estimate([0, 0, 0], proba, weights=[1, 1, 10])
+    assert np.array_equal(weighted.share, again.share)

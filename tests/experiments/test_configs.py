@@ -62,3 +62,18 @@ def test_a_config_file_with_an_unknown_key_fails_before_any_work(tmp_path):
     result = run_experiment_script("attention", "--config", str(path), "--results", str(tmp_path / "r"))
     assert_one_line_error(result, "unknown key 'n_boostrap'")
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(
+    ("values", "fragment"),
+    [
+        ({"panel_estimator": "mode"}, "one of count, probability, median, adjusted"),
+        ({"regression_bootstrap": -1}, "an integer >= 0"),
+        ({"whole_report_sentences": 0}, "expected a positive integer"),
+    ],
+)
+def test_bad_attention_panel_values_are_refused_naming_the_key(values, fragment):
+    with pytest.raises(ConfigError) as caught:
+        config_from_mapping("attention_panel", values, "p.toml")
+    assert str(caught.value).startswith("p.toml: ") and fragment in str(caught.value)
+    assert config_from_mapping("attention_panel", {"regression_bootstrap": 0}, "p.toml").regression_bootstrap == 0
