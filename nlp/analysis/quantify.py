@@ -536,7 +536,7 @@ class AdjustedCount(ShareEstimator):
     ----------
     confusion : ConfusionMatrix, optional
         Held-out confusion counts; or learn them with :meth:`fit`.
-    **kwargs
+    n_categories, interval, prior, n_draws, level, seed, keep_draws
         As :class:`ShareEstimator`.
 
     Examples
@@ -553,8 +553,19 @@ class AdjustedCount(ShareEstimator):
 
     name = "adjusted"
 
-    def __init__(self, confusion: ConfusionMatrix | None = None, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        confusion: ConfusionMatrix | None = None,
+        n_categories: int = 9,
+        interval: str = DEFAULT_INTERVAL,
+        prior: float | None = None,
+        n_draws: int = 1000,
+        level: float = 0.95,
+        seed: int = 0,
+        keep_draws: bool = False,
+    ):
+        # every parameter spelled out: scikit-learn's get_params, clone and set_params read the signature
+        super().__init__(n_categories, interval, prior, n_draws, level, seed, keep_draws)
         self.confusion = confusion
 
     def fit(self, y_true=None, y_pred=None):
