@@ -26,11 +26,10 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from nlp import __version__
 from nlp.core.fileio import atomic_write, file_sha256
 from nlp.core.parallel import DEFAULT_BATCH, batches, ordered_map
+from nlp.core.progress import progress_bar
 from nlp.text.cleaning import ReportMeta
 from nlp.text.corpus import Report, parse_raw
 from nlp.text.reading import RawReport, read_report
@@ -209,7 +208,7 @@ class TokenCache:
 
     def cached_reports(self, paths, progress: bool = False) -> list[Report | None]:
         """:meth:`cached_report` of every path, ``None`` for those not cached."""
-        bar = tqdm(paths, desc="reading cache", unit="report", disable=not progress)
+        bar = progress_bar(paths, desc="reading cache", unit="report", disable=not progress)
         with _gc_paused():
             return [self.cached_report(path) for path in bar]
 

@@ -9,8 +9,9 @@ package's policy-term dictionary so terms like 两不愁三保障 stay whole, an
 drops stopwords, punctuation, numbers with their units and the ``X``
 placeholders of anonymised reports.
 
-The tokenizer is a scikit-learn estimator (``get_params``/``set_params``), so
-it clones, pickles and grid-searches like any other component; the jieba
+The tokenizer follows scikit-learn's estimator protocol (``get_params``/``set_params``,
+from :class:`nlp.core.params.Params`, so that importing it does not import
+scikit-learn), so it clones, pickles and grid-searches like any other component; the jieba
 engine itself is built lazily and shared between instances with the same
 dictionary.
 """
@@ -26,9 +27,8 @@ from itertools import chain, repeat
 from pathlib import Path
 from typing import NamedTuple
 
-from sklearn.base import BaseEstimator
-
 from nlp.core.memo import clear_memos, memo, store
+from nlp.core.params import Params
 from nlp.resources import read_word_list, resource_path
 from nlp.text.cleaning import WORD_CHAR_RE
 
@@ -227,7 +227,7 @@ def normalize_token(token: str, keep_numbers: bool = False) -> str:
     return token.lower()
 
 
-class JiebaTokenizer(BaseEstimator):
+class JiebaTokenizer(Params):
     """Callable jieba tokenizer with policy terms, stopwords and number handling.
 
     Parameters
