@@ -293,8 +293,25 @@ def predict_sources(
     if scheduler is None and workers > 1 and len(tasks) < workers:
         yield from _predict_in_pieces(classifier, sources, one_per_line, workers, progress)
         return
+    if scheduler is None and (workers == 1 or can_fork()):
+        tasks = _inherited(tasks, classifier, workers)
     for rows in _map_batches(_rows_for_batch, tasks, sources, n_jobs, scheduler, progress):
         yield from rows
+
+
+def _inherited(tasks: list[_Task], classifier, workers: int) -> list[_Task]:
+    """Tasks without the model, for workers forked from this process (or this process itself).
+
+    A forked worker inherits the model, with its lookup tables built here once
+    by labelling a sentence; a task that carries the model pickles it for every
+    batch, and each worker then builds the tables anew.
+    """
+    if not tasks:
+        return tasks
+    if workers > 1:
+        classifier.predict_with_scores([{"text": "预热"}, "预热"])
+    _worker_model(tasks[0].key, classifier)
+    return [task._replace(classifier=None) for task in tasks]
 
 
 def _label_batch(task: _Task) -> list[tuple]:
