@@ -323,14 +323,18 @@ class FastCounts:
         if "tables" not in cache:
             by_length: dict[int, tuple[list, list]] = {}
             for ngram, column in self.vocabulary_.items():
-                codes = np.frombuffer(ngram.encode("utf-32-le"), dtype=np.uint32)
-                keys, columns = by_length.setdefault(len(ngram), ([], []))
-                keys.append(int(ngram_keys(codes, len(ngram))[0]))
+                ngrams, columns = by_length.setdefault(len(ngram), ([], []))
+                ngrams.append(ngram)
                 columns.append(column)
             tables = {}
-            for n, (keys, columns) in by_length.items():
+            for n, (ngrams, columns) in by_length.items():
+                # the n-grams of one length side by side: one row of code points each, one key per row
+                codes = np.frombuffer("".join(ngrams).encode("utf-32-le"), dtype=np.uint32).reshape(len(ngrams), n)
+                keys = codes[:, 0].astype(np.int64)
+                for k in range(1, n):
+                    keys = (keys << _CODE_BITS) | codes[:, k]
                 order = np.argsort(keys)
-                tables[n] = (np.asarray(keys, dtype=np.int64)[order], np.asarray(columns, dtype=np.intp)[order])
+                tables[n] = (keys[order], np.asarray(columns, dtype=np.intp)[order])
             cache["tables"] = tables
         return cache["tables"]
 
