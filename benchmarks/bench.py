@@ -234,7 +234,7 @@ def _predict(args):
     from nlp.text.tokenize import set_backend
 
     start = time.perf_counter()
-    classifier = load_classifier(args.model)
+    classifier = load_classifier(args.model, for_prediction=True)  # as `python -m nlp predict` loads it
     set_backend(classifier, args.backend)
     loaded = time.perf_counter()
     n = 0

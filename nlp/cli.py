@@ -205,11 +205,11 @@ def _train_label_files(args: argparse.Namespace) -> list[Path] | None:
     return files
 
 
-def _load_model(args: argparse.Namespace):
+def _load_model(args: argparse.Namespace, for_prediction: bool = False):
     from nlp.classify.persist import load_classifier
     from nlp.text.tokenize import set_backend
 
-    classifier = load_classifier(args.model)
+    classifier = load_classifier(args.model, for_prediction=for_prediction)
     if args.backend:
         try:
             set_backend(classifier, args.backend)
@@ -232,7 +232,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from nlp.classify.predict import LINE_FIELDS, REPORT_FIELDS, expand_sources, predict_sources
 
     sources = expand_sources(args.files)
-    classifier = _load_model(args)
+    classifier = _load_model(args, for_prediction=True)  # no scikit-learn: start-up is most of a small run
     fields = LINE_FIELDS if args.one_per_line else REPORT_FIELDS
     writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
     if args.format == "csv":
@@ -349,6 +349,11 @@ def _add_attention(subparsers) -> None:
         "and print, per report, the share of sentences in each policy category with a 95%% bootstrap interval "
         "(Markdown). --out DIR also writes CSV tables, review-vs-plan shifts and figures.",
     )
+    parser.set_defaults(handler=_cmd_attention)
+    parser.defer(_attention_options)
+
+
+def _attention_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="report files or folders")
     parser.add_argument("--model", required=True, metavar="MODEL", help="model file written by 'train'")
     parser.add_argument("--labels", metavar="CSV", help="hand-coded labels to use where they cover a sentence")
@@ -360,7 +365,6 @@ def _add_attention(subparsers) -> None:
     parser.add_argument("--out", metavar="DIR", help="also write tables and figures into DIR")
     parser.add_argument("--force", action="store_true", help="replace an existing --out folder")
     _add_scale_options(parser)
-    parser.set_defaults(handler=_cmd_attention)
 
 
 def _add_estimator_options(parser: argparse.ArgumentParser, default: str) -> None:
@@ -466,6 +470,11 @@ def _add_panel(subparsers) -> None:
         "(panel_long.csv), attention by year, one fractional-logit regression per category with place-clustered "
         "intervals over share draws (regression.md/.csv) and figures into DIR.",
     )
+    parser.set_defaults(handler=_cmd_panel)
+    parser.defer(_panel_options)
+
+
+def _panel_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="REPORTS", help="report files or folders")
     parser.add_argument("--model", required=True, metavar="MODEL", help="model file written by 'train'")
     parser.add_argument("--covariates", metavar="CSV", help="your covariates, one row per report_id")
@@ -496,7 +505,6 @@ def _add_panel(subparsers) -> None:
     )
     parser.add_argument("--force", action="store_true", help="replace an existing --out folder")
     _add_scale_options(parser)
-    parser.set_defaults(handler=_cmd_panel)
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
@@ -530,8 +538,6 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _add_sample(subparsers) -> None:
-    from nlp.classify.sampling import STRATEGIES, UNCERTAINTY
-
     parser = subparsers.add_parser(
         "sample",
         help="draw sentences of your reports into a coding sheet (.csv or .xlsx) for hand coding",
@@ -542,6 +548,13 @@ def _add_sample(subparsers) -> None:
         "neighbours, an empty label column per coder and the codebook's categories; predictions are hidden "
         "unless --show-predictions.",
     )
+    parser.set_defaults(handler=_cmd_sample)
+    parser.defer(_sample_options)
+
+
+def _sample_options(parser: argparse.ArgumentParser) -> None:
+    from nlp.classify.sampling import STRATEGIES, UNCERTAINTY
+
     parser.add_argument("reports", nargs="+", metavar="REPORT", help="report files or folders")
     parser.add_argument("--model", required=True, metavar="MODEL", help="model file written by 'train'")
     parser.add_argument("--n", type=positive_int, required=True, metavar="N", help="sentences to draw")
@@ -561,7 +574,6 @@ def _add_sample(subparsers) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite an existing sheet")
     parser.add_argument("--progress", action="store_true", help="show a progress bar while reading")
     parser.add_argument("--backend", choices=("jieba", "rjieba"), help="word segmenter (default: the model's)")
-    parser.set_defaults(handler=_cmd_sample)
 
 
 def _cmd_agreement(args: argparse.Namespace) -> int:
@@ -657,6 +669,39 @@ def _add_evaluate(subparsers) -> None:
     parser.set_defaults(handler=_cmd_evaluate)
 
 
+class _CommandParser(OneLineParser):
+    """A sub-command's parser that adds some options only when it is used.
+
+    Their choices and defaults come from modules that import SciPy's statistics
+    and scikit-learn (``nlp.analysis.quantify``, ``nlp.classify.sampling``):
+    ``predict`` on one report should not import them just to build ``attention``'s
+    options.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._deferred: list = []
+
+    def defer(self, add_options) -> None:
+        self._deferred.append(add_options)
+
+    def _add_deferred(self) -> None:
+        while self._deferred:
+            self._deferred.pop(0)(self)
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._add_deferred()
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        self._add_deferred()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._add_deferred()
+        return super().format_help()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered."""
     parser = OneLineParser(
@@ -665,7 +710,7 @@ def build_parser() -> argparse.ArgumentParser:
         "topics and policy attention. Run 'python -m nlp COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"nlp {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_CommandParser)
     _add_corpus(subparsers)
     _add_train(subparsers)
     _add_predict(subparsers)

@@ -21,6 +21,27 @@ def test_every_subcommand_has_help(command):
     assert "usage: python -m nlp " + command in result.stdout
 
 
+def test_options_added_on_use_parse_and_show_in_help():
+    # attention, panel and sample add their options when used, so that predict does not import their modules
+    parser = build_parser()
+    args = parser.parse_args(["attention", "r.txt", "--model", "m.skops", "--estimator", "probability"])
+    assert (args.estimator, args.interval, args.files) == ("probability", "dirichlet", ["r.txt"])
+    assert parser.parse_args(["sample", "r.txt", "--model", "m", "--n", "5", "--out", "s.csv"]).strategy == "stratified"
+    for command in ("attention", "panel"):
+        assert "--estimator" in run_cli(command, "--help").stdout
+    code = "import sys; from nlp.cli import build_parser; build_parser(); print('nlp.analysis.quantify' in sys.modules)"
+    assert run_cli_python(code) == "False"
+
+
+def run_cli_python(code: str) -> str:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def test_corpus_table_lists_every_seed():
     result = run_cli("corpus")
     assert result.returncode == 0, result.stderr

@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nlp.classify.inference import FrozenClassifier
 from nlp.classify.labels import default_label_files, labels_for, load_labels
+from nlp.classify.persist import load_classifier, save_classifier
 from nlp.classify.predict import predict_sources
 from nlp.classify.training import build_classifier
 from nlp.text.corpus import default_report_paths, load_corpus
@@ -118,3 +120,23 @@ def test_a_jieba_model_predicts_identically_with_rjieba_and_in_pieces(reports, t
     assert list(predict_sources(classifier, sources, n_jobs=2)) == sequential
     n = len(reports[0].sentences)
     assert [row["label"] for row in sequential[:n]] == list(classifier.classes_[with_jieba[:n].argmax(axis=1)])
+
+
+def test_a_model_loaded_for_prediction_gives_the_estimators_scores_bit_for_bit(reports, tmp_path):
+    # `predict` rebuilds the model without scikit-learn (nlp.classify.frozen); the arithmetic must be the same
+    training = reports[:3]
+    labels = labels_for(training, load_labels(default_label_files()))
+    classifier = build_classifier().fit(sentence_records(training), labels)
+    path = save_classifier(classifier, tmp_path / "model.skops")
+    frozen = load_classifier(path, for_prediction=True)
+    assert isinstance(frozen, FrozenClassifier)
+    records = sentence_records(reports)
+    texts = [r["text"] for r in records]
+    text = "".join(p.read_text(encoding="utf-8") for p in SEED_FILES) * 3
+    from nlp.text.corpus import parse_text
+
+    long_report = sentence_records([parse_text(text, "long")])
+    for inputs in (records, texts, long_report, records[:1], ["", "X"]):
+        assert np.array_equal(frozen.predict_proba(inputs), classifier.predict_proba(inputs))
+    sources = [str(reports[0].raw.path), str(reports[-1].raw.path)]
+    assert list(predict_sources(frozen, sources)) == list(predict_sources(classifier, sources))

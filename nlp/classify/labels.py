@@ -26,14 +26,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from nlp.classify.codebook import load_codebook
+from nlp.classify.inference import HeadingRules
 from nlp.core.errors import ConfigError, InputError
 from nlp.core.fileio import atomic_write
-from nlp.core.memo import compiled_regex
 from nlp.resources import resource_path
 from nlp.text.corpus import Report, default_seed_dir, find_seed_dir
 from nlp.text.reading import decode_bytes, read_bounded
-from nlp.text.records import get_field
-from nlp.text.sentences import HEADING_SEPARATOR
 
 __all__ = [
     "HEADING_RULES_FILE",
@@ -226,7 +224,7 @@ def load_heading_rules(path: str | None = None) -> tuple[tuple[str, str], ...]:
     return rules
 
 
-class HeadingRuleLabeler(ClassifierMixin, BaseEstimator):
+class HeadingRuleLabeler(HeadingRules, ClassifierMixin, BaseEstimator):
     """Label sentences from their headings with hand-written word rules (weak labels).
 
     A heading or an ``一是…`` item lead is labelled from its own text; any
@@ -263,17 +261,8 @@ class HeadingRuleLabeler(ClassifierMixin, BaseEstimator):
     def label_heading(self, heading: str) -> str | None:
         """The category of one heading text, or ``None`` if no rule matches."""
         check_is_fitted(self, "rules_")
-        hits = [(m.start(), i, c) for i, (c, p) in enumerate(self.rules_) if (m := compiled_regex(p).search(heading))]
-        return min(hits)[2] if hits else None
-
-    def predict_one(self, record: dict | str) -> str:
-        own = get_field(record, "text") if get_field(record, "is_heading") or get_field(record, "is_item_lead") else ""
-        headings = [h for h in str(get_field(record, "heading")).split(HEADING_SEPARATOR) if h]
-        for heading in [own, *reversed(headings)]:
-            if heading and (category := self.label_heading(heading)):
-                return category
-        return self.default
+        return self._label_heading(heading)  # predict_one and predict: nlp.classify.inference.HeadingRules
 
     def predict(self, X) -> np.ndarray:
-        check_is_fitted(self, "rules_")
-        return np.asarray([self.predict_one(x) for x in X])
+        check_is_fitted(self, "rules_")  # NotFittedError before fit, not a default label for every sentence
+        return super().predict(X)

@@ -32,6 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from nlp.classify.codebook import load_codebook
 from nlp.classify.features import TEXT_BLOCKS, make_features, terms_pattern
+from nlp.classify.inference import TwoPipelines, temper
 from nlp.text.records import get_field, get_fields
 
 __all__ = [
@@ -67,28 +68,12 @@ def make_model(name: str, **params):
     raise ValueError(f"unknown model {name!r}; choose from {MODEL_NAMES}")
 
 
-def temper(proba: np.ndarray, temperature: float) -> np.ndarray:
-    """``softmax(log(proba) / temperature)`` row by row; the argmax never changes.
-
-    Examples
-    --------
-    >>> temper(np.array([[0.9, 0.1]]), 2.0).round(3).tolist()
-    [[0.75, 0.25]]
-    """
-    if temperature == 1.0 or proba.size == 0:
-        return proba
-    logits = np.log(np.clip(proba, 1e-12, 1.0)) / temperature
-    logits -= logits.max(axis=1, keepdims=True)
-    scaled = np.exp(logits)
-    return scaled / scaled.sum(axis=1, keepdims=True)
-
-
 def majority_baseline() -> DummyClassifier:
     """Always predicts the most frequent training label."""
     return DummyClassifier(strategy="most_frequent")
 
 
-class PolicyClassifier(ClassifierMixin, BaseEstimator):
+class PolicyClassifier(TwoPipelines, ClassifierMixin, BaseEstimator):
     """Features + model, trained on sentence records, usable on bare sentences too.
 
     Two pipelines are fitted on the same labels: one on the full records
@@ -153,25 +138,7 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self, "pipeline_")
-        X = list(X)
-        proba = np.zeros((len(X), len(self.classes_)))
-        bare = np.array([isinstance(x, str) for x in X], dtype=bool)
-        if self.text_pipeline_ is None:
-            bare[:] = False
-        for mask, pipeline in ((~bare, self.pipeline_), (bare, self.text_pipeline_)):
-            if mask.any():
-                proba[mask] = pipeline.predict_proba([x for x, m in zip(X, mask, strict=True) if m])
-        return temper(proba, getattr(self, "temperature", 1.0))
-
-    def predict(self, X) -> np.ndarray:
-        proba = self.predict_proba(X)  # raises NotFittedError before fit (not an AttributeError on classes_)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    def predict_with_scores(self, X) -> list[tuple[str, float]]:
-        """``(label, probability of that label)`` for each sentence."""
-        proba = self.predict_proba(X)
-        best = np.argmax(proba, axis=1)
-        return [(str(self.classes_[i]), float(proba[row, i])) for row, i in enumerate(best)]
+        return self._proba(X)  # predict and predict_with_scores: nlp.classify.inference.TwoPipelines
 
 
 class KeywordRuleClassifier(ClassifierMixin, BaseEstimator):

@@ -119,8 +119,16 @@ def card_path(model_path: str | Path) -> Path:
     return model_path.with_name(model_path.stem + ".card.md")
 
 
-def load_classifier(path: str | Path) -> PolicyClassifier:
+def load_classifier(path: str | Path, for_prediction: bool = False) -> PolicyClassifier:
     """Load a classifier saved by :func:`save_classifier`.
+
+    With ``for_prediction``, a model that :mod:`nlp.classify.frozen` can
+    rebuild (the default ``logreg`` one) comes back as a
+    :class:`~nlp.classify.inference.FrozenClassifier`: it has ``classes_``,
+    ``model_card_``, ``predict``, ``predict_proba`` and ``predict_with_scores``
+    with the same results, but neither scikit-learn nor skops is imported
+    (about a second of start-up) and it cannot be refitted.  Any other file
+    is loaded, audited and refused exactly as without it.
 
     Raises
     ------
@@ -139,6 +147,13 @@ def load_classifier(path: str | Path) -> PolicyClassifier:
     path = Path(path)
     _check_model_path(path)
     _check_unpacked_size(path)
+    if for_prediction:
+        from nlp.classify.frozen import load_frozen
+
+        frozen = load_frozen(path)
+        if frozen is not None:
+            _check_tokenizers(frozen, path)
+            return frozen
     import skops.io as sio
     from skops.io.exceptions import UntrustedTypesFoundException
 
@@ -159,9 +174,13 @@ def load_classifier(path: str | Path) -> PolicyClassifier:
         raise ModelFileError(f"{path}: cannot rebuild the model ({type(exc).__name__}: {exc})") from exc
     if not isinstance(model, PolicyClassifier) or not hasattr(model, "pipeline_"):
         raise ModelFileError(f"{path}: holds a {type(model).__name__}, not a trained PolicyClassifier")
+    _check_tokenizers(model, path)
+    return model
+
+
+def _check_tokenizers(model, path: Path) -> None:
     for tokenizer in iter_tokenizers(model):
         _check_tokenizer(tokenizer, path)
-    return model
 
 
 def _untrusted_types(path: Path) -> list[str]:

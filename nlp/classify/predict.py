@@ -14,12 +14,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from nlp.classify.codebook import load_codebook
-from nlp.classify.evaluate import aligned_proba
 from nlp.core.errors import InputError
 from nlp.core.parallel import DEFAULT_BATCH, batches, can_fork, default_jobs, ordered_map
+from nlp.core.progress import progress_bar
 from nlp.text.corpus import Report, parse_report, parse_text
 from nlp.text.reading import decode_bytes, list_report_files, read_report, read_stdin
 from nlp.text.records import sentence_records
@@ -50,6 +49,8 @@ DEFAULT_REVIEW_THRESHOLD = 0.5
 
 def codebook_proba(classifier, records) -> np.ndarray:
     """``classifier.predict_proba(records)`` with columns in codebook order (absent classes 0)."""
+    from nlp.classify.evaluate import aligned_proba  # imports scikit-learn; `predict` never needs it
+
     return aligned_proba(classifier, records, load_codebook().ids)
 
 
@@ -200,7 +201,7 @@ def _workers(sources: Sequence[str], n_jobs: int | None, scheduler: str | None) 
 
 def _map_batches(func, tasks: list[_Task], sources, n_jobs, scheduler, progress: bool) -> Iterator:
     """``func`` over the batch tasks, in order, with a progress bar counting files."""
-    bar = tqdm(total=len(sources), desc="labelling reports", unit="report", disable=not progress)
+    bar = progress_bar(total=len(sources), desc="labelling reports", unit="report", disable=not progress)
     with bar:
         for task, result in zip(tasks, ordered_map(func, tasks, *_workers(sources, n_jobs, scheduler)), strict=True):
             bar.update(len(task.sources))
@@ -267,7 +268,7 @@ def _predict_in_pieces(
                 waiting.append((base[start : start + size], start + size >= len(inputs)))
                 yield _Piece(key, shipped, inputs[start : start + size])
 
-    bar = tqdm(total=len(sources), desc="labelling reports", unit="report", disable=not progress)
+    bar = progress_bar(total=len(sources), desc="labelling reports", unit="report", disable=not progress)
     with bar:
         for scored in ordered_map(_score_piece, pieces(), n_jobs):
             base, ends_source = waiting.popleft()
@@ -309,8 +310,25 @@ def predict_sources(
     if scheduler is None and workers > 1 and len(tasks) < workers:
         yield from _predict_in_pieces(classifier, sources, one_per_line, workers, progress)
         return
+    if scheduler is None and (workers == 1 or can_fork()):
+        tasks = _inherited(tasks, classifier, workers)
     for rows in _map_batches(_rows_for_batch, tasks, sources, n_jobs, scheduler, progress):
         yield from rows
+
+
+def _inherited(tasks: list[_Task], classifier, workers: int) -> list[_Task]:
+    """Tasks without the model, for workers forked from this process (or this process itself).
+
+    A forked worker inherits the model, with its lookup tables built here once
+    by labelling a sentence; a task that carries the model pickles it for every
+    batch, and each worker then builds the tables anew.
+    """
+    if not tasks:
+        return tasks
+    if workers > 1:
+        classifier.predict_with_scores([{"text": "预热"}, "预热"])
+    _worker_model(tasks[0].key, classifier)
+    return [task._replace(classifier=None) for task in tasks]
 
 
 def _label_batch(task: _Task) -> list[tuple]:

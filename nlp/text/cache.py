@@ -26,10 +26,9 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from nlp.core.fileio import atomic_write
 from nlp.core.parallel import DEFAULT_BATCH, batches, ordered_map
+from nlp.core.progress import progress_bar
 from nlp.core.version import __version__
 from nlp.text.cleaning import ReportMeta
 from nlp.text.corpus import Report, parse_raw
@@ -215,7 +214,7 @@ class TokenCache:
 
     def cached_reports(self, paths, progress: bool = False) -> list[Report | None]:
         """:meth:`cached_report` of every path, ``None`` for those not cached."""
-        bar = tqdm(paths, desc="reading cache", unit="report", disable=not progress)
+        bar = progress_bar(paths, desc="reading cache", unit="report", disable=not progress)
         with _gc_paused():
             return [self.cached_report(path) for path in bar]
 

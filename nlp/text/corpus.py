@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from tqdm.auto import tqdm
-
 from nlp.core.errors import InputError
 from nlp.core.fileio import atomic_write
 from nlp.core.parallel import DEFAULT_BATCH, batches, ordered_map
+from nlp.core.progress import progress_bar
 from nlp.text.cleaning import ReportMeta, clean_report
 from nlp.text.extract import MissingExtraError
 from nlp.text.reading import RawReport, list_report_files, read_report
@@ -243,7 +242,7 @@ def iter_reports(
     :class:`~nlp.core.errors.InputError` stops the iteration.
     """
     files = [f for path in paths for f in list_report_files(path)]
-    bar = tqdm(total=len(files), desc="reading reports", unit="report", disable=not progress)
+    bar = progress_bar(total=len(files), desc="reading reports", unit="report", disable=not progress)
     tasks = [(batch, cache, skipped is not None) for batch in batches(files, batch_size)]
     with bar:
         for parsed in ordered_map(_parse_batch, tasks, n_jobs, scheduler):

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 import skops.io as sio
 
-from nlp.classify.persist import card_path, load_classifier, save_classifier
+from nlp.classify.frozen import KNOWN_TYPES, load_frozen
+from nlp.classify.inference import FrozenClassifier
+from nlp.classify.persist import ALLOWED_TYPES, card_path, load_classifier, save_classifier
 from nlp.classify.training import train_classifier
 from nlp.core.errors import ModelFileError, OutputExistsError, UntrustedModelError
 from nlp.text.corpus import load_corpus
@@ -84,18 +86,75 @@ def test_corrupt_and_foreign_files_are_rejected(tmp_path, trained):
         archive.writestr("hello.txt", "hi")
     array = tmp_path / "array.skops"
     sio.dump(np.arange(3), array)
-    for bad in (garbage, truncated, no_schema):
-        with pytest.raises(ModelFileError, match="not a readable model file"):
-            load_classifier(bad)
-    with pytest.raises(ModelFileError, match="not a trained PolicyClassifier"):
-        load_classifier(array)
+    for for_prediction in (False, True):  # the frozen reader declines them and the full loader says why
+        for bad in (garbage, truncated, no_schema):
+            with pytest.raises(ModelFileError, match="not a readable model file"):
+                load_classifier(bad, for_prediction=for_prediction)
+        with pytest.raises(ModelFileError, match="not a trained PolicyClassifier"):
+            load_classifier(array, for_prediction=for_prediction)
 
 
-def test_untrusted_types_are_refused(tmp_path):
+def test_untrusted_types_are_refused(tmp_path, trained):
     evil = tmp_path / "evil.skops"
     sio.dump({"model": Gadget()}, evil)
-    with pytest.raises(UntrustedModelError, match=r"tests\.classify\.test_persist\.Gadget"):
-        load_classifier(evil)
+    # a real model with a foreign object tucked into its card: the frozen reader must not build it either
+    classifier, _, _ = trained
+    smuggled = sio.load(trained[1], trusted=sorted(ALLOWED_TYPES))
+    smuggled.model_card_ = {**classifier.model_card_, "extra": Gadget()}
+    hidden = tmp_path / "hidden.skops"
+    sio.dump(smuggled, hidden)
+    for path in (evil, hidden):
+        assert load_frozen(path) is None
+        for for_prediction in (False, True):
+            with pytest.raises(UntrustedModelError, match=r"tests\.classify\.test_persist\.Gadget"):
+                load_classifier(path, for_prediction=for_prediction)
+
+
+def test_a_model_loaded_for_prediction_predicts_the_same_without_scikit_learn(trained):
+    classifier, path, records = trained
+    frozen = load_classifier(path, for_prediction=True)
+    assert isinstance(frozen, FrozenClassifier)
+    texts = [r["text"] for r in records]
+    for inputs in (records, texts, [records[0], "", "召开会议。"], []):
+        assert np.array_equal(frozen.predict_proba(inputs), classifier.predict_proba(inputs))  # bit for bit
+    assert frozen.predict_with_scores(records) == classifier.predict_with_scores(records)
+    assert frozen.model_card_ == classifier.model_card_ and list(frozen.classes_) == list(classifier.classes_)
+    code = (
+        "import sys\n"
+        "from nlp.classify.persist import load_classifier\n"
+        f"clf = load_classifier({str(path)!r}, for_prediction=True)\n"
+        "clf.predict_with_scores([{'text': '开展扫黑除恶。'}, '召开会议。'])\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'skops', 'pandas'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_frozen_reader_knows_only_types_the_full_loader_allows():
+    from sklearn.feature_extraction.text import TfidfTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    outside = KNOWN_TYPES - ALLOWED_TYPES
+    parts = [Pipeline([("tfidf", TfidfTransformer())]), FeatureUnion([("a", TfidfTransformer())]), LogisticRegression()]
+    names = {f"{type(p).__module__}.{type(p).__name__}" for p in parts} | {
+        "sklearn.feature_extraction.text.TfidfTransformer"
+    }
+    assert outside == names
+    assert sio.get_untrusted_types(data=sio.dumps(parts)) == []  # skops trusts these by default
+
+
+def test_models_the_frozen_reader_does_not_rebuild_load_in_full(tmp_path, trained):
+    classifier, _, records = trained
+    from nlp.classify.model import PolicyClassifier, make_model
+
+    cnb = PolicyClassifier(model=make_model("cnb")).fit(records, classifier.predict(records))
+    cnb_path = save_classifier(cnb, tmp_path / "cnb.skops")
+    assert load_frozen(cnb_path) is None
+    loaded = load_classifier(cnb_path, for_prediction=True)
+    assert isinstance(loaded, PolicyClassifier)
+    assert np.array_equal(loaded.predict_proba(records), cnb.predict_proba(records))
 
 
 def test_cli_reports_bad_model_files_in_one_line(tmp_path):

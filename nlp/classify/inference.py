@@ -1,0 +1,548 @@
+"""What a trained classifier does when it predicts, without importing scikit-learn.
+
+``python -m nlp predict`` on one small report should take well under a
+second, and importing scikit-learn alone takes most of one (it imports SciPy's
+statistics and pandas).  The steps of predicting -- selecting fields,
+counting words and character n-grams, TF-IDF weighting, the lexicon, heading
+and structure features, a linear model's softmax -- are therefore written
+here on numpy and SciPy's sparse matrices only, and shared two ways:
+
+* the scikit-learn estimators of :mod:`nlp.classify.features`,
+  :mod:`nlp.classify.labels` and :mod:`nlp.classify.model` inherit the
+  mixins below for their ``transform``/``predict_proba``;
+* :mod:`nlp.classify.frozen` rebuilds a saved model from these classes alone
+  (the ``Frozen*`` classes), for prediction.
+
+The arithmetic follows scikit-learn's operation by operation (the same sums
+in the same order), so a frozen model's probabilities are bit-identical to
+the estimator's; ``tests/test_speed_equivalence.py`` checks it.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+
+import numpy as np
+from scipy import sparse
+
+from nlp.core.memo import compiled_regex, memo, store
+from nlp.text.records import CONTEXT_SEPARATOR, get_field, get_fields
+from nlp.text.sentences import HEADING_SEPARATOR
+from nlp.text.structure import PARTS
+from nlp.text.tokenize import JiebaTokenizer
+
+__all__ = [
+    "PACKED_VOCABULARY",
+    "DistinctTexts",
+    "FastCounts",
+    "FrozenClassifier",
+    "FrozenEmptySafe",
+    "FrozenField",
+    "FrozenHeadingLabeler",
+    "FrozenHeadingRules",
+    "FrozenLexicon",
+    "FrozenLogisticRegression",
+    "FrozenPipeline",
+    "FrozenStructure",
+    "FrozenTfidf",
+    "FrozenUnion",
+    "HeadingRuleColumns",
+    "HeadingRules",
+    "LexiconCounts",
+    "SelectField",
+    "StructureColumns",
+    "TwoPipelines",
+    "distinct",
+    "is_plain_vocabulary",
+    "ngram_keys",
+    "normalize_rows_l2",
+    "remove_numbers",
+    "softmax",
+    "temper",
+    "tfidf_weight",
+]
+
+_NOISE_RE = re.compile(r"[0-9０-９.．%％XxＸ×]+")
+
+
+def remove_numbers(text: str) -> str:
+    """Remove digits, decimal points, percentages and ``X`` placeholders (see ``features.strip_numbers``)."""
+    return _NOISE_RE.sub("", text)
+
+
+def distinct(texts) -> tuple[list, np.ndarray]:
+    """The distinct texts in first-seen order, and for each input the row of its text."""
+    index: dict = {}
+    rows = np.fromiter((index.setdefault(t, len(index)) for t in texts), dtype=np.intp)
+    return list(index), rows
+
+
+# --- arithmetic, as scikit-learn does it ---------------------------------------------------------------
+
+
+def temper(proba: np.ndarray, temperature: float) -> np.ndarray:
+    """``softmax(log(proba) / temperature)`` row by row; the argmax never changes.
+
+    Examples
+    --------
+    >>> temper(np.array([[0.9, 0.1]]), 2.0).round(3).tolist()
+    [[0.75, 0.25]]
+    """
+    if temperature == 1.0 or proba.size == 0:
+        return proba
+    logits = np.log(np.clip(proba, 1e-12, 1.0)) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    scaled = np.exp(logits)
+    return scaled / scaled.sum(axis=1, keepdims=True)
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    """In place, as ``sklearn.utils.extmath.softmax(scores, copy=False)``."""
+    scores -= scores.max(axis=1).reshape((-1, 1))
+    np.exp(scores, out=scores)
+    scores /= scores.sum(axis=1).reshape((-1, 1))
+    return scores
+
+
+def normalize_rows_l2(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Scale each row of a CSR matrix to unit length, in place, bit for bit as scikit-learn's ``normalize``.
+
+    Its Cython loop sums each row's squares one stored value after the other;
+    numpy's sums are pairwise, which can differ in the last bit.  So the k-th
+    stored value of every row is added at once, for k = 0, 1, ...: the same
+    order per row, vectorised across rows.
+    """
+    data, indptr = matrix.data, matrix.indptr
+    lengths = np.diff(indptr)
+    squares = data * data
+    sums = np.zeros(len(lengths))
+    by_length = np.argsort(-lengths, kind="stable")  # rows with more than k values come first
+    longest_first = lengths[by_length]
+    for k in range(int(longest_first[0]) if len(lengths) else 0):
+        rows = by_length[: np.count_nonzero(longest_first > k)]
+        sums[rows] += squares[indptr[rows] + k]
+    norms = np.sqrt(sums)
+    norms[sums == 0.0] = 1.0  # empty rows stay as they are (x / 1.0 == x)
+    data /= np.repeat(norms, lengths)
+    return matrix
+
+
+def tfidf_weight(counts: sparse.csr_matrix, idf, sublinear_tf: bool, norm) -> sparse.csr_matrix:
+    """``TfidfTransformer.transform(counts, copy=False)``: the same steps on the same array."""
+    if sublinear_tf:
+        np.log(counts.data, counts.data)
+        counts.data += 1.0
+    if idf is not None:
+        counts.data *= idf[counts.indices]
+    if norm == "l2":
+        return normalize_rows_l2(counts)
+    if norm is not None:
+        raise ValueError(f"unsupported TF-IDF norm {norm!r}")
+    return counts
+
+
+# --- the transforms of nlp.classify.features ------------------------------------------------------------
+
+
+class SelectField:
+    """``transform``: the text of one field of each record (``SentenceField``)."""
+
+    def transform(self, X) -> list[str]:
+        return [str(value) for value in get_fields(X, self.field)]
+
+
+class StructureColumns:
+    """``transform``: one-hot report part plus heading and item-lead flags (``StructureFeatures``)."""
+
+    def transform(self, X):
+        parts = np.asarray(get_fields(X, "part"), dtype=object)
+        columns = [parts == p for p in PARTS] + [get_fields(X, "is_heading"), get_fields(X, "is_item_lead")]
+        return sparse.csr_matrix(np.column_stack(columns).astype(float).reshape(len(parts), len(PARTS) + 2))
+
+
+class LexiconCounts:
+    """``_transform``: per-category counts of codebook terms in one field (``CodebookLexicon``)."""
+
+    def _transform(self, X):
+        unique, rows = distinct(str(value) for value in get_fields(X, self.field))
+        regexes = [compiled_regex(p) for p in self.patterns_]
+        line_counts = memo("lexicon", *self.patterns_)
+        counts = np.array([self._counts(text, regexes, line_counts) for text in unique], dtype=float)
+        counts = counts.reshape(len(unique), len(self.patterns_))[rows]
+        if self.scale == "log":
+            counts = np.log1p(counts)
+        elif self.scale == "binary":
+            counts = (counts > 0).astype(float)
+        return sparse.csr_matrix(counts)
+
+    @staticmethod
+    def _counts(text: str, regexes: list, line_counts: dict) -> list[int]:
+        """Term counts per category; a context is summed over its lines, each counted once per process."""
+        total = None
+        for line in text.split(CONTEXT_SEPARATOR):
+            found = line_counts.get(line)
+            if found is None:
+                found = store(line_counts, line, [len(regex.findall(line)) for regex in regexes])
+            total = found if total is None else [a + b for a, b in zip(total, found, strict=True)]
+        return total
+
+
+class HeadingRules:
+    """``label_heading``/``predict``: weak labels from heading word rules (``HeadingRuleLabeler``)."""
+
+    def _label_heading(self, heading: str) -> str | None:
+        hits = [(m.start(), i, c) for i, (c, p) in enumerate(self.rules_) if (m := compiled_regex(p).search(heading))]
+        return min(hits)[2] if hits else None
+
+    def label_heading(self, heading: str) -> str | None:
+        """The category of one heading text, or ``None`` if no rule matches."""
+        return self._label_heading(heading)
+
+    def predict_one(self, record: dict | str) -> str:
+        own = get_field(record, "text") if get_field(record, "is_heading") or get_field(record, "is_item_lead") else ""
+        headings = [h for h in str(get_field(record, "heading")).split(HEADING_SEPARATOR) if h]
+        for heading in [own, *reversed(headings)]:
+            if heading and (category := self.label_heading(heading)):
+                return category
+        return self.default
+
+    def predict(self, X) -> np.ndarray:
+        return np.asarray([self.predict_one(x) for x in X])
+
+
+class HeadingRuleColumns:
+    """``_transform``: one-hot of the heading rules' label (``HeadingRuleFeatures``)."""
+
+    def _transform(self, X):
+        # the label depends on the heading path and, for headings and item leads, the text itself
+        own_text = [
+            text if heading or lead else ""
+            for text, heading, lead in zip(
+                get_fields(X, "text"), get_fields(X, "is_heading"), get_fields(X, "is_item_lead"), strict=True
+            )
+        ]
+        keys = list(zip(own_text, get_fields(X, "heading"), strict=True))
+        unique, rows = distinct(keys)
+        predicted = self.labeler_.predict(
+            [{"text": text, "heading": heading, "is_heading": bool(text)} for text, heading in unique]
+        )[rows]
+        classes = list(self.labeler_.classes_)
+        rows = np.zeros((len(predicted), len(classes)))
+        for i, label in enumerate(predicted):
+            rows[i, classes.index(label)] = 1.0
+        return sparse.csr_matrix(rows)
+
+
+class DistinctTexts:
+    """``_transform``: vectorize each distinct text once; no vocabulary gives zero columns (``EmptySafe``)."""
+
+    def _transform(self, X):
+        if self.vectorizer_ is None:
+            return sparse.csr_matrix((len(X), 0))
+        # Sentences of one section share their heading and context: vectorize each distinct text once.
+        unique, rows = distinct(X)
+        return self.vectorizer_.transform(unique)[rows]
+
+
+_WHITE_SPACES = re.compile(r"\s\s+")  # as in sklearn's character analyzer
+_CODE_BITS = 21  # Unicode code points fit in 21 bits, so up to three of them fit in one int64 key
+_lookup_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def ngram_keys(codes: np.ndarray, n: int) -> np.ndarray:
+    keys = codes[: len(codes) - n + 1].astype(np.int64)
+    for k in range(1, n):
+        keys = (keys << _CODE_BITS) | codes[k : len(codes) - n + 1 + k]
+    return keys
+
+
+#: The state key under which ``FastTfidfVectorizer`` saves its vocabulary as one JSON string.
+PACKED_VOCABULARY = "_vocabulary_json"
+
+
+def is_plain_vocabulary(vocabulary) -> bool:
+    """A dict of ``str`` terms to ``int`` columns: what JSON round-trips exactly, order included."""
+    return isinstance(vocabulary, dict) and all(
+        type(term) is str and type(column) is int for term, column in vocabulary.items()
+    )
+
+
+class FastCounts:
+    """Term counts of a fitted TF-IDF vectorizer, vectorised (``FastTfidfVectorizer``).
+
+    ``_fast_counts`` returns ``None`` where neither fast path applies (then
+    scikit-learn's own ``transform`` is needed).  The class using it provides
+    scikit-learn's vectorizer attributes and ``build_preprocessor``/``decode``.
+    """
+
+    def _fast_counts(self, documents: list[str]) -> sparse.csr_matrix | None:
+        if self._word_fast_path():
+            counts = self._count_words(documents)
+        elif self._char_fast_path():
+            counts = self._count_chars(documents)
+        else:
+            return None
+        if self.binary:
+            counts.data.fill(1)
+        return counts
+
+    def _word_fast_path(self) -> bool:
+        return (
+            self.analyzer == "word"
+            and isinstance(self.tokenizer, JiebaTokenizer)
+            and tuple(self.ngram_range) == (1, 1)
+            and self.preprocessor is None
+            and not self.lowercase
+            and self.strip_accents is None
+            and not self.stop_words
+            and self.input == "content"
+        )
+
+    def _char_fast_path(self) -> bool:
+        low, high = self.ngram_range
+        return self.analyzer == "char" and 1 <= low <= high <= 3 and self.input == "content"
+
+    def _cache(self) -> dict:
+        """Lookups of the current vocabulary and tokenizer: a refit or another tokenizer starts afresh."""
+        tokenizer = self.tokenizer.resolved_settings() if isinstance(self.tokenizer, JiebaTokenizer) else None
+        cache = _lookup_caches.get(self)
+        # the cache holds the vocabulary it was built for, so ``is`` cannot match a new dict at a reused address
+        if cache is None or cache["vocabulary"] is not self.vocabulary_ or cache["tokenizer"] != tokenizer:
+            cache = _lookup_caches[self] = {"vocabulary": self.vocabulary_, "tokenizer": tokenizer}
+        return cache
+
+    def _count_words(self, documents: list[str]) -> sparse.csr_matrix:
+        cache = self._cache()
+        blocks = cache.setdefault("blocks", {})
+        lines = cache.setdefault("lines", {})
+        vocabulary = self.vocabulary_
+        # Column ids as plain tuples, gathered into one list and turned into an array once: a numpy
+        # array per clause, line and document cost more than the lookups themselves on new text.
+        columns: list[int] = []
+        lengths = np.empty(len(documents), dtype=np.intp)
+        for row, document in enumerate(documents):
+            start = len(columns)
+            # a context is its sentences joined by line breaks, so lines repeat across documents
+            for line in document.split(CONTEXT_SEPARATOR):
+                found = lines.get(line)
+                if found is None:
+                    found = store(lines, line, self._line_ids(line, blocks, vocabulary))
+                columns += found
+            lengths[row] = len(columns) - start
+        rows = np.repeat(np.arange(len(documents)), lengths)
+        return self._to_matrix_from([rows], [np.array(columns, dtype=np.intp)], len(documents))
+
+    def _line_ids(self, line: str, blocks: dict, vocabulary: dict) -> tuple[int, ...]:
+        ids: list[int] = []
+        for block in self.tokenizer.blocks(line):
+            found = blocks.get(block)
+            if found is None:
+                found = store(blocks, block, tuple(vocabulary[t] for t in block if t in vocabulary))
+            ids += found
+        return tuple(ids)
+
+    def _char_tables(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        cache = self._cache()
+        if "tables" not in cache:
+            by_length: dict[int, tuple[list, list]] = {}
+            for ngram, column in self.vocabulary_.items():
+                ngrams, columns = by_length.setdefault(len(ngram), ([], []))
+                ngrams.append(ngram)
+                columns.append(column)
+            tables = {}
+            for n, (ngrams, columns) in by_length.items():
+                # the n-grams of one length side by side: one row of code points each, one key per row
+                codes = np.frombuffer("".join(ngrams).encode("utf-32-le"), dtype=np.uint32).reshape(len(ngrams), n)
+                keys = codes[:, 0].astype(np.int64)
+                for k in range(1, n):
+                    keys = (keys << _CODE_BITS) | codes[:, k]
+                order = np.argsort(keys)
+                tables[n] = (keys[order], np.asarray(columns, dtype=np.intp)[order])
+            cache["tables"] = tables
+        return cache["tables"]
+
+    def _count_chars(self, documents: list[str]) -> sparse.csr_matrix:
+        preprocess = self.build_preprocessor()
+        texts = [_WHITE_SPACES.sub(" ", preprocess(self.decode(d))) for d in documents]
+        tables = self._char_tables()
+        low, high = self.ngram_range
+        # All documents in one array; an n-gram counts only if it starts and ends in the same document.
+        lengths = np.fromiter((len(t) for t in texts), dtype=np.intp, count=len(texts))
+        codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+        owner = np.repeat(np.arange(len(texts)), lengths)
+        rows, columns = [], []
+        for n in range(low, high + 1):
+            if n not in tables or len(codes) < n:
+                continue
+            keys, table_columns = tables[n]
+            ngrams = ngram_keys(codes, n)
+            position = np.searchsorted(keys, ngrams)
+            position[position == len(keys)] = 0
+            hit = (keys[position] == ngrams) & (owner[: len(ngrams)] == owner[n - 1 :])
+            rows.append(owner[: len(ngrams)][hit])
+            columns.append(table_columns[position[hit]])
+        return self._to_matrix_from(rows, columns, len(documents))
+
+    def _to_matrix_from(self, rows: list[np.ndarray], columns: list[np.ndarray], n_documents: int):
+        rows_all = np.concatenate(rows) if rows else np.empty(0, dtype=np.intp)
+        columns_all = np.concatenate(columns) if columns else np.empty(0, dtype=np.intp)
+        values = np.ones(len(columns_all), dtype=self.dtype)
+        counts = sparse.csr_matrix((values, (rows_all, columns_all)), shape=(n_documents, len(self.vocabulary_)))
+        counts.sum_duplicates()
+        counts.sort_indices()
+        return counts
+
+
+class TwoPipelines:
+    """``predict_proba`` and friends of ``PolicyClassifier``: records to one pipeline, bare strings to the other."""
+
+    def _proba(self, X) -> np.ndarray:
+        X = list(X)
+        proba = np.zeros((len(X), len(self.classes_)))
+        bare = np.array([isinstance(x, str) for x in X], dtype=bool)
+        if self.text_pipeline_ is None:
+            bare[:] = False
+        for mask, pipeline in ((~bare, self.pipeline_), (bare, self.text_pipeline_)):
+            if mask.any():
+                proba[mask] = pipeline.predict_proba([x for x, m in zip(X, mask, strict=True) if m])
+        return temper(proba, getattr(self, "temperature", 1.0))
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self._proba(X)
+
+    def predict(self, X) -> np.ndarray:
+        proba = self.predict_proba(X)  # first: an unfitted model raises NotFittedError there, not on classes_
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def predict_with_scores(self, X) -> list[tuple[str, float]]:
+        """``(label, probability of that label)`` for each sentence."""
+        proba = self.predict_proba(X)
+        best = np.argmax(proba, axis=1)
+        return [(str(self.classes_[i]), float(proba[row, i])) for row, i in enumerate(best)]
+
+
+# --- frozen models: the fitted state of a saved model, for prediction only -----------------------------
+
+
+class FrozenField(SelectField):
+    def __init__(self, field: str):
+        self.field = field
+
+
+class FrozenStructure(StructureColumns):
+    pass
+
+
+class FrozenLexicon(LexiconCounts):
+    def __init__(self, field: str, patterns: list[str], scale: str):
+        self.field, self.patterns_, self.scale = field, patterns, scale
+
+    def transform(self, X):
+        return self._transform(X)
+
+
+class FrozenHeadingLabeler(HeadingRules):
+    def __init__(self, rules: list, classes: np.ndarray, default: str):
+        self.rules_, self.classes_, self.default = rules, classes, default
+
+
+class FrozenHeadingRules(HeadingRuleColumns):
+    def __init__(self, labeler: FrozenHeadingLabeler):
+        self.labeler_ = labeler
+
+    def transform(self, X):
+        return self._transform(X)
+
+
+class FrozenEmptySafe(DistinctTexts):
+    def __init__(self, vectorizer):
+        self.vectorizer_ = vectorizer
+
+    def transform(self, X):
+        return self._transform(X)
+
+
+class FrozenTfidf(FastCounts):
+    """A fitted ``FastTfidfVectorizer`` on one of its fast paths (the loader checks which)."""
+
+    def __init__(self, settings: dict, vocabulary: dict, idf, sublinear_tf: bool, norm):
+        self.__dict__.update(settings)  # analyzer, tokenizer, ngram_range, preprocessor, lowercase, ...
+        self.vocabulary_, self.idf_, self.sublinear_tf, self.norm = vocabulary, idf, sublinear_tf, norm
+
+    def build_preprocessor(self):
+        # scikit-learn's: the given preprocessor, else lower-casing if asked (the loader refuses accents)
+        if self.preprocessor is not None:
+            return self.preprocessor
+        return str.lower if self.lowercase else str
+
+    def decode(self, document):
+        return document.decode(self.encoding, self.decode_error) if isinstance(document, bytes) else document
+
+    def transform(self, raw_documents):
+        counts = self._fast_counts(list(raw_documents))
+        return tfidf_weight(counts, self.idf_, self.sublinear_tf, self.norm)
+
+
+class FrozenUnion:
+    """``FeatureUnion.transform``: each part's columns (times its weight), side by side."""
+
+    def __init__(self, parts: list[tuple[str, object]], weights: dict | None):
+        self.parts, self.weights = parts, weights or {}
+
+    def transform(self, X):
+        blocks = []
+        for name, part in self.parts:
+            block = part.transform(X)
+            weight = self.weights.get(name)
+            blocks.append(block if weight is None else block * weight)
+        if not blocks:
+            return np.zeros((len(X), 0))
+        if any(sparse.issparse(b) for b in blocks):
+            return sparse.hstack(blocks).tocsr()
+        return np.concatenate(blocks, axis=1)
+
+
+class FrozenLogisticRegression:
+    """``LogisticRegression.predict_proba`` of a multi-class model: softmax of the linear scores."""
+
+    def __init__(self, coef: np.ndarray, intercept: np.ndarray, classes: np.ndarray):
+        self.coef_, self.intercept_, self.classes_ = coef, intercept, classes
+
+    def predict_proba(self, X) -> np.ndarray:
+        if X.shape[1] != self.coef_.shape[1]:
+            raise ValueError(f"X has {X.shape[1]} features, but the model expects {self.coef_.shape[1]}")
+        return softmax(X @ self.coef_.T + self.intercept_)
+
+
+class FrozenPipeline:
+    """``Pipeline``: transforms in turn, then the last step's ``transform`` or ``predict_proba``."""
+
+    def __init__(self, steps: list[tuple[str, object]]):
+        self.steps = steps
+
+    def _through(self, X, steps):
+        for _, step in steps:
+            if step is not None:
+                X = step.transform(X)
+        return X
+
+    def transform(self, X):
+        return self._through(X, self.steps)
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.steps[-1][1].predict_proba(self._through(X, self.steps[:-1]))
+
+    @property
+    def classes_(self):
+        return self.steps[-1][1].classes_
+
+
+class FrozenClassifier(TwoPipelines):
+    """A saved ``PolicyClassifier`` rebuilt for prediction only (see :mod:`nlp.classify.frozen`)."""
+
+    def __init__(self, pipeline, text_pipeline, classes, temperature: float, model_card: dict | None):
+        self.pipeline_, self.text_pipeline_, self.classes_ = pipeline, text_pipeline, classes
+        self.temperature = temperature
+        if model_card is not None:
+            self.model_card_ = model_card
