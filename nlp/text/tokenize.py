@@ -397,9 +397,9 @@ class JiebaTokenizer(Params):
 
     def __getstate__(self) -> dict:
         # resolved settings are per process and per word-list contents: never pickled or saved in a model file
-        state = super().__getstate__()
-        state.pop("_resolved", None)
-        return state
+        # a copy: object.__getstate__ returns the instance's own __dict__, and popping from it would make
+        # the live tokenizer resolve (and hash its word lists) again after every pickle
+        return {name: value for name, value in vars(self).items() if name != "_resolved"}
 
 
 def iter_tokenizers(obj, _seen: set | None = None, _depth: int = 0):

@@ -177,3 +177,4 @@ def test_resolved_settings_follow_set_params_and_are_not_pickled():
     tokenizer.set_params(min_length=3)
     assert tokenizer.resolved_settings().min_length == 3
     assert "_resolved" not in pickle.loads(pickle.dumps(tokenizer)).__dict__
+    assert "_resolved" in tokenizer.__dict__  # pickling leaves the original's resolved settings alone
