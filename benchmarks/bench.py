@@ -208,7 +208,7 @@ def _train(args):
     from nlp.text.tokenize import set_backend
 
     records, labels = _labelled(args)
-    classifier = build_classifier()
+    classifier = build_classifier(n_jobs=args.jobs)  # as ``python -m nlp train --jobs N`` builds it
     set_backend(classifier, args.backend)
     start = time.perf_counter()
     classifier.fit(records, labels)

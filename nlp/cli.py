@@ -116,6 +116,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from nlp.classify.model import MODEL_NAMES
     from nlp.classify.persist import card_path, model_outputs, save_classifier
     from nlp.classify.training import train_classifier
+    from nlp.core.parallel import default_jobs
     from nlp.text.corpus import default_report_paths
 
     if args.model not in MODEL_NAMES:
@@ -136,6 +137,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             evaluate=not args.no_eval,
             progress=args.progress,
             partial=args.partial,
+            n_jobs=args.jobs or default_jobs(),
         )
     except ValueError as exc:  # e.g. a held-out fold leaves one category to train on
         hint = "" if args.no_eval else "; --no-eval skips the held-out-place evaluation"
@@ -187,6 +189,12 @@ def _add_train(subparsers) -> None:
     parser.add_argument("--out", metavar="MODEL", required=True, help="where to save the model (.skops)")
     parser.add_argument("--model", default="logreg", help="classifier: logreg (default), svm or cnb")
     parser.add_argument("--no-eval", action="store_true", help="skip the held-out-place evaluation")
+    parser.add_argument(
+        "--jobs",
+        type=positive_int,
+        metavar="N",
+        help="worker processes for the evaluation's folds and the final fit (default: all cores; same model)",
+    )
     parser.add_argument("--force", action="store_true", help="overwrite an existing model file and its card")
     parser.add_argument("--progress", action="store_true", help="show progress bars")
     parser.set_defaults(handler=_cmd_train)

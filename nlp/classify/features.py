@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -20,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from nlp.classify.codebook import load_codebook
 from nlp.classify.inference import (
+    CODE_BITS,
     PACKED_VOCABULARY,
     DistinctTexts,
     FastCounts,
@@ -28,10 +30,11 @@ from nlp.classify.inference import (
     SelectField,
     StructureColumns,
     is_plain_vocabulary,
+    ngram_keys,
     remove_numbers,
 )
 from nlp.classify.labels import HeadingRuleLabeler
-from nlp.text.records import FIELDS
+from nlp.text.records import CONTEXT_SEPARATOR, FIELDS
 from nlp.text.structure import PARTS
 from nlp.text.tokenize import JiebaTokenizer
 
@@ -184,7 +187,81 @@ class FastTfidfVectorizer(FastCounts, TfidfVectorizer):
 
     Anything else falls back to scikit-learn.  Predicting hundreds of
     megabytes of reports is dominated by this step, hence the effort.
+
+    Fitting counts the same two cases the same way (scikit-learn then prunes
+    and sorts the vocabulary as always), and ``fit_transform`` returns the
+    matrix ``transform`` would, bit for bit, without counting twice.
     """
+
+    def _count_vocab(self, raw_documents, fixed_vocab):
+        """scikit-learn's counting step of ``fit``: ``(vocabulary, counts)``, here on the fast paths."""
+        if fixed_vocab:
+            return super()._count_vocab(raw_documents, fixed_vocab)
+        documents = list(raw_documents)
+        self.build_analyzer()  # unused, but scikit-learn's counting checks the stop words there, and notes it
+        if self._word_fast_path():
+            vocabulary, counts = self._learn_words(documents)
+        elif self._char_fast_path():
+            vocabulary, counts = self._learn_chars(documents)
+        else:
+            return super()._count_vocab(documents, fixed_vocab)
+        if not vocabulary:
+            raise ValueError("empty vocabulary; perhaps the documents only contain stop words")  # sklearn's words
+        return vocabulary, counts
+
+    # Sorted indices after each step that reorders columns, as ``transform``'s counts have: the TF-IDF
+    # rows of ``fit_transform`` then come out bit-identical to ``transform``'s.
+
+    def _sort_features(self, X, vocabulary):
+        return _sorted_indices(super()._sort_features(X, vocabulary))
+
+    def _limit_features(self, X, vocabulary, high=None, low=None, limit=None):
+        X = super()._limit_features(X, vocabulary, high, low, limit)
+        return _sorted_indices(X) if sparse.issparse(X) else X  # (a tuple when there is nothing to limit)
+
+    def _learn_words(self, documents: list[str]):
+        vocabulary: dict[str, int] = {}
+        block_columns: dict[tuple[str, ...], tuple[int, ...]] = {}
+        line_columns: dict[str, tuple[int, ...]] = {}
+        columns: list[int] = []
+        lengths = np.empty(len(documents), dtype=np.intp)
+        for row, document in enumerate(documents):
+            start = len(columns)
+            for line in document.split(CONTEXT_SEPARATOR):  # as ``_count_words``: lines repeat across contexts
+                found = line_columns.get(line)
+                if found is None:
+                    found = line_columns[line] = _line_columns(self.tokenizer.blocks(line), block_columns, vocabulary)
+                columns += found
+            lengths[row] = len(columns) - start
+        rows = np.repeat(np.arange(len(documents)), lengths)
+        columns_array = np.array(columns, dtype=np.intp)
+        return vocabulary, self._to_matrix_from([rows], [columns_array], len(documents), len(vocabulary))
+
+    def _learn_chars(self, documents: list[str]):
+        low, high = self.ngram_range
+        codes, owner = self._char_codes(documents)
+        # per n-gram length: the distinct n-grams, and where each first occurs
+        lengths = [n for n in range(low, high + 1) if n <= len(codes)]
+        distinct_keys, first_starts, occurrence_rows, occurrence_terms = [], [], [], []
+        for n in lengths:
+            starts = np.flatnonzero(owner[: len(codes) - n + 1] == owner[n - 1 :])  # inside one document
+            keys, first, term = np.unique(ngram_keys(codes, n)[starts], return_index=True, return_inverse=True)
+            distinct_keys.append(keys)
+            first_starts.append(starts[first])
+            occurrence_rows.append(owner[starts])
+            occurrence_terms.append(term.reshape(-1))
+        # scikit-learn numbers terms as it meets them -- document by document, unigrams first -- and a
+        # model file keeps that order: number them the same way
+        term_lengths = np.repeat(lengths, [len(k) for k in distinct_keys])
+        first_all = np.concatenate(first_starts) if first_starts else np.empty(0, dtype=np.intp)
+        order = np.lexsort((first_all, term_lengths, owner[first_all]))
+        column_of = np.empty(len(order), dtype=np.intp)
+        column_of[order] = np.arange(len(order))
+        terms = [t for keys, n in zip(distinct_keys, lengths, strict=True) for t in _ngram_texts(keys, n)]
+        vocabulary = {terms[i]: column for column, i in enumerate(order.tolist())}
+        offsets = np.cumsum([0] + [len(k) for k in distinct_keys])[:-1]
+        columns = [column_of[offset + term] for offset, term in zip(offsets, occurrence_terms, strict=True)]
+        return vocabulary, self._to_matrix_from(occurrence_rows, columns, len(documents), len(vocabulary))
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # a copy: the base class may hand out ``__dict__`` itself
@@ -212,6 +289,32 @@ class FastTfidfVectorizer(FastCounts, TfidfVectorizer):
         if counts is None:
             return super().transform(documents)
         return self._tfidf.transform(counts, copy=False)
+
+
+def _sorted_indices(X):
+    # the flag first: scikit-learn renumbers ``X.indices`` in place, and the flag still says "sorted"
+    X.has_sorted_indices = False
+    X.sort_indices()
+    return X
+
+
+def _line_columns(blocks, block_columns: dict, vocabulary: dict[str, int]) -> tuple[int, ...]:
+    """Vocabulary columns of a line's tokens, adding new words; a clause seen before costs one lookup."""
+    columns: list[int] = []
+    for block in blocks:
+        found = block_columns.get(block)
+        if found is None:
+            found = block_columns[block] = tuple(vocabulary.setdefault(t, len(vocabulary)) for t in block)
+        columns += found
+    return tuple(columns)
+
+
+def _ngram_texts(keys: np.ndarray, n: int) -> list[str]:
+    """The n-grams that ``ngram_keys`` packed into ``keys``, as strings."""
+    mask = (1 << CODE_BITS) - 1
+    codes = np.column_stack([(keys >> (CODE_BITS * (n - 1 - k))) & mask for k in range(n)]).astype(np.uint32)
+    text = codes.tobytes().decode("utf-32-le")
+    return [text[i : i + n] for i in range(0, len(text), n)]
 
 
 def word_tfidf(tokenizer: JiebaTokenizer | None = None, **kwargs) -> TfidfVectorizer:
@@ -243,9 +346,20 @@ class EmptySafe(DistinctTexts, TransformerMixin, BaseEstimator):
         self.vectorizer = vectorizer
 
     def fit(self, X, y=None):
+        self._fit(X, transform=False)
+        return self
+
+    def fit_transform(self, X, y=None):
+        # the vectorizer's own fit_transform: fitting has counted every text already
+        X = list(X)
+        matrix = self._fit(X, transform=True)
+        return sparse.csr_matrix((len(X), 0)) if matrix is None else matrix
+
+    def _fit(self, X, transform: bool):
         self.vectorizer_ = clone(self.vectorizer)
+        matrix = None
         try:
-            self.vectorizer_.fit(X)
+            matrix = self.vectorizer_.fit_transform(X) if transform else self.vectorizer_.fit(X)
         except ValueError as exc:
             # too few usable documents: nothing survives the stop list, or min_df/max_df cannot both hold
             if not any(m in str(exc) for m in ("empty vocabulary", "max_df corresponds to", "no terms remain")):
@@ -254,7 +368,7 @@ class EmptySafe(DistinctTexts, TransformerMixin, BaseEstimator):
         if getattr(self.vectorizer_, "stop_words_", None) is not None:
             # the terms pruned by min_df/max_df: introspection only, and most of a saved model's size
             self.vectorizer_.stop_words_ = None
-        return self
+        return matrix if transform and self.vectorizer_ is not None else None
 
     def transform(self, X):
         check_is_fitted(self, "vectorizer_")

@@ -33,6 +33,7 @@ from nlp.text.structure import PARTS
 from nlp.text.tokenize import JiebaTokenizer
 
 __all__ = [
+    "CODE_BITS",
     "PACKED_VOCABULARY",
     "DistinctTexts",
     "FastCounts",
@@ -246,14 +247,14 @@ class DistinctTexts:
 
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # as in sklearn's character analyzer
-_CODE_BITS = 21  # Unicode code points fit in 21 bits, so up to three of them fit in one int64 key
+CODE_BITS = 21  # Unicode code points fit in 21 bits, so up to three of them fit in one int64 key
 _lookup_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def ngram_keys(codes: np.ndarray, n: int) -> np.ndarray:
     keys = codes[: len(codes) - n + 1].astype(np.int64)
     for k in range(1, n):
-        keys = (keys << _CODE_BITS) | codes[k : len(codes) - n + 1 + k]
+        keys = (keys << CODE_BITS) | codes[k : len(codes) - n + 1 + k]
     return keys
 
 
@@ -356,21 +357,24 @@ class FastCounts:
                 codes = np.frombuffer("".join(ngrams).encode("utf-32-le"), dtype=np.uint32).reshape(len(ngrams), n)
                 keys = codes[:, 0].astype(np.int64)
                 for k in range(1, n):
-                    keys = (keys << _CODE_BITS) | codes[:, k]
+                    keys = (keys << CODE_BITS) | codes[:, k]
                 order = np.argsort(keys)
                 tables[n] = (keys[order], np.asarray(columns, dtype=np.intp)[order])
             cache["tables"] = tables
         return cache["tables"]
 
-    def _count_chars(self, documents: list[str]) -> sparse.csr_matrix:
+    def _char_codes(self, documents: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """All documents' code points in one array (as the char analyzer sees them), and each one's document."""
         preprocess = self.build_preprocessor()
         texts = [_WHITE_SPACES.sub(" ", preprocess(self.decode(d))) for d in documents]
-        tables = self._char_tables()
-        low, high = self.ngram_range
-        # All documents in one array; an n-gram counts only if it starts and ends in the same document.
         lengths = np.fromiter((len(t) for t in texts), dtype=np.intp, count=len(texts))
         codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
-        owner = np.repeat(np.arange(len(texts)), lengths)
+        return codes, np.repeat(np.arange(len(texts)), lengths)
+
+    def _count_chars(self, documents: list[str]) -> sparse.csr_matrix:
+        tables = self._char_tables()
+        low, high = self.ngram_range
+        codes, owner = self._char_codes(documents)
         rows, columns = [], []
         for n in range(low, high + 1):
             if n not in tables or len(codes) < n:
@@ -379,16 +383,21 @@ class FastCounts:
             ngrams = ngram_keys(codes, n)
             position = np.searchsorted(keys, ngrams)
             position[position == len(keys)] = 0
+            # an n-gram counts only if it starts and ends in the same document
             hit = (keys[position] == ngrams) & (owner[: len(ngrams)] == owner[n - 1 :])
             rows.append(owner[: len(ngrams)][hit])
             columns.append(table_columns[position[hit]])
         return self._to_matrix_from(rows, columns, len(documents))
 
-    def _to_matrix_from(self, rows: list[np.ndarray], columns: list[np.ndarray], n_documents: int):
+    def _to_matrix_from(
+        self, rows: list[np.ndarray], columns: list[np.ndarray], n_documents: int, n_columns: int | None = None
+    ) -> sparse.csr_matrix:
+        """Counts of (row, column) pairs, in canonical form (summed duplicates, sorted indices)."""
         rows_all = np.concatenate(rows) if rows else np.empty(0, dtype=np.intp)
         columns_all = np.concatenate(columns) if columns else np.empty(0, dtype=np.intp)
         values = np.ones(len(columns_all), dtype=self.dtype)
-        counts = sparse.csr_matrix((values, (rows_all, columns_all)), shape=(n_documents, len(self.vocabulary_)))
+        shape = (n_documents, len(self.vocabulary_) if n_columns is None else n_columns)
+        counts = sparse.csr_matrix((values, (rows_all, columns_all)), shape=shape)
         counts.sum_duplicates()
         counts.sort_indices()
         return counts

@@ -33,6 +33,7 @@ from sklearn.utils.validation import check_is_fitted
 from nlp.classify.codebook import load_codebook
 from nlp.classify.features import TEXT_BLOCKS, make_features, terms_pattern
 from nlp.classify.inference import TwoPipelines, temper
+from nlp.core.parallel import in_background
 from nlp.text.records import get_field, get_fields
 
 __all__ = [
@@ -96,6 +97,10 @@ class PolicyClassifier(TwoPipelines, ClassifierMixin, BaseEstimator):
         a temperature above 1 softens an over-confident model.  It changes no
         prediction, only the scores; :func:`nlp.classify.evaluate.select_and_calibrate`
         learns it on places held out of training.
+    n_jobs : int or None, default=None
+        With 2 or more, the pipeline for bare sentences is fitted in a forked
+        worker while this process fits the one for records; ``None`` means 1.
+        The fitted model is the same either way.
 
     Attributes
     ----------
@@ -107,11 +112,15 @@ class PolicyClassifier(TwoPipelines, ClassifierMixin, BaseEstimator):
         Category ids in column order of ``predict_proba``.
     """
 
-    def __init__(self, features=None, model=None, text_features=None, temperature: float = 1.0):
+    #: Models saved before ``n_jobs`` existed unpickle without it; they fitted serially.
+    n_jobs = None
+
+    def __init__(self, features=None, model=None, text_features=None, temperature: float = 1.0, n_jobs=None):
         self.features = features
         self.model = model
         self.text_features = text_features
         self.temperature = temperature
+        self.n_jobs = n_jobs
 
     def _pipeline(self, features) -> Pipeline:
         model = clone(self.model) if self.model is not None else make_model("logreg")
@@ -126,15 +135,33 @@ class PolicyClassifier(TwoPipelines, ClassifierMixin, BaseEstimator):
             raise ValueError("training needs sentences of at least two categories")
         if not np.isfinite(self.temperature) or self.temperature <= 0:
             raise ValueError(f"temperature must be a positive number, got {self.temperature!r}")
+        if self.n_jobs is not None and (
+            isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or not self.n_jobs
+        ):
+            raise ValueError(f"n_jobs must be a non-zero whole number or None, got {self.n_jobs!r}")
         X, y = list(X), np.asarray(y)
+        fit_text_pipeline = self._text_pipeline_fitter(X, y)
+        if fit_text_pipeline is not None and (self.n_jobs or 1) != 1:
+            with in_background(fit_text_pipeline) as fitted_text_pipeline:  # the two fits share nothing
+                self._fit_record_pipeline(X, y)
+                self.text_pipeline_ = fitted_text_pipeline()
+        else:
+            self._fit_record_pipeline(X, y)
+            self.text_pipeline_ = None if fit_text_pipeline is None else fit_text_pipeline()
+        return self
+
+    def _fit_record_pipeline(self, X: list, y: np.ndarray) -> None:
         self.pipeline_ = self._pipeline(self.features if self.features is not None else make_features()).fit(X, y)
         self.classes_ = self.pipeline_.classes_
-        self.text_pipeline_ = None
-        if self.text_features is not False:
-            text_features = self.text_features if self.text_features is not None else make_features(TEXT_BLOCKS)
-            texts = [str(text) for text in get_fields(X, "text")]
-            self.text_pipeline_ = self._pipeline(text_features).fit(texts, y)
-        return self
+
+    def _text_pipeline_fitter(self, X: list, y: np.ndarray):
+        """A function fitting the pipeline for bare sentences, or ``None`` without one."""
+        if self.text_features is False:
+            return None
+        text_features = self.text_features if self.text_features is not None else make_features(TEXT_BLOCKS)
+        pipeline = self._pipeline(text_features)  # here: an unusable model fails before any work starts
+        texts = [str(text) for text in get_fields(X, "text")]
+        return lambda: pipeline.fit(texts, y)
 
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self, "pipeline_")

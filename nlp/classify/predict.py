@@ -7,17 +7,18 @@ is done, so memory stays flat however many reports there are.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
-from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
 
 from nlp.classify.codebook import load_codebook
 from nlp.core.errors import InputError
-from nlp.core.parallel import DEFAULT_BATCH, batches, can_fork, default_jobs, ordered_map
+from nlp.core.parallel import DEFAULT_BATCH, batches, can_fork, default_jobs, in_background, ordered_map
 from nlp.core.progress import progress_bar
 from nlp.text.corpus import Report, parse_report, parse_text
 from nlp.text.reading import decode_bytes, list_report_files, read_report, read_stdin
@@ -227,53 +228,44 @@ def worth_workers(sources: Sequence[str], batch_size: int = DEFAULT_BATCH) -> bo
         return False  # an unreadable file: reading it in this process gives the one-line error
 
 
-class _Piece(NamedTuple):
-    """Classifier inputs for a worker: a part of the sentences of one or a few reports."""
-
-    key: str
-    classifier: object
-    inputs: list
-
-
-def _score_piece(piece: _Piece) -> list[tuple[str, float]]:
-    return _worker_model(piece.key, piece.classifier).predict_with_scores(piece.inputs)
-
-
 def _predict_in_pieces(
     classifier, sources: Sequence[str], one_per_line: bool, n_jobs: int, progress: bool
 ) -> Iterator[dict]:
-    """Rows of ``sources``, read here one at a time, their sentences labelled in pieces on ``n_jobs`` workers.
+    """Rows of ``sources``, read here one at a time, each one's sentences labelled in pieces on ``n_jobs`` cores.
 
     Fewer batches of files than workers would leave cores idle -- a single
     large report used one.  Each sentence's features and scores depend on
     that sentence alone, so the pieces give exactly the rows of one call.
-    The next report is read while the workers label the last one's pieces.
     """
-    key = uuid.uuid4().hex
     threshold = review_threshold_of(classifier)
-    waiting: deque[tuple[list[dict], bool]] = deque()  # rows of each piece in flight, and if it ends a source
-    shipped = classifier
-    if can_fork():
-        # Forked workers inherit the model (and its lookup tables, built here by labelling one
-        # sentence) from this process: no piece needs to carry a pickled copy.
-        classifier.predict_with_scores([{"text": "预热"}, "预热"])
-        _worker_model(key, classifier)
-        shipped = None
-
-    def pieces() -> Iterator[_Piece]:
-        for source in sources:
-            inputs, base = _inputs_for_source(source, one_per_line)
-            size = max(MIN_PIECE, -(-len(inputs) // n_jobs))
-            for start in range(0, len(inputs), size):
-                waiting.append((base[start : start + size], start + size >= len(inputs)))
-                yield _Piece(key, shipped, inputs[start : start + size])
-
+    # build the model's lookup tables here once: the workers forked for each report inherit them
+    classifier.predict_with_scores([{"text": "预热"}, "预热"])
     bar = progress_bar(total=len(sources), desc="labelling reports", unit="report", disable=not progress)
     with bar:
-        for scored in ordered_map(_score_piece, pieces(), n_jobs):
-            base, ends_source = waiting.popleft()
-            yield from _labelled_rows(base, scored, threshold)
-            bar.update(int(ends_source))
+        for source in sources:
+            inputs, base = _inputs_for_source(source, one_per_line)
+            yield from _labelled_rows(base, _score_in_pieces(classifier, inputs, n_jobs), threshold)
+            bar.update(1)
+
+
+def _score_in_pieces(classifier, inputs: list, n_jobs: int) -> list[tuple[str, float]]:
+    """``predict_with_scores`` of ``inputs``: the first piece here, the others in forked workers at once.
+
+    A forked worker inherits the sentences and the model, so only its scores
+    are pickled -- shipping the sentences (with their section contexts) to
+    pool workers cost as much as labelling them.  Where workers cannot be
+    forked, the pieces are labelled here one after another.
+    """
+    size = max(MIN_PIECE, -(-len(inputs) // n_jobs))
+    pieces = [inputs[start : start + size] for start in range(0, len(inputs), size)]
+    if len(pieces) < 2:
+        return classifier.predict_with_scores(inputs)
+    with contextlib.ExitStack() as workers:
+        others = [workers.enter_context(in_background(partial(classifier.predict_with_scores, p))) for p in pieces[1:]]
+        scored = list(classifier.predict_with_scores(pieces[0]))
+        for result in others:
+            scored += result()
+    return scored
 
 
 def _load_engines(classifier, workers: int) -> None:

@@ -51,9 +51,11 @@ DEFAULT_GRID = {"logreg": {"model__C": [1.0, 10.0]}, "svm": {"model__estimator__
 REVIEW_ACCURACY = 0.9
 
 
-def build_classifier(model: str = "logreg", blocks: Sequence[str] = DEFAULT_BLOCKS, **model_params) -> PolicyClassifier:
+def build_classifier(
+    model: str = "logreg", blocks: Sequence[str] = DEFAULT_BLOCKS, n_jobs: int | None = None, **model_params
+) -> PolicyClassifier:
     """The package's default classifier: all feature blocks and a logistic regression."""
-    return PolicyClassifier(features=make_features(blocks), model=make_model(model, **model_params))
+    return PolicyClassifier(features=make_features(blocks), model=make_model(model, **model_params), n_jobs=n_jobs)
 
 
 def sentence_groups(reports: Sequence[Report]) -> list[str]:
@@ -92,6 +94,10 @@ def train_classifier(
         was hand-coded can be given whole (its other sentences still give
         the coded ones their context).  By default every sentence must have
         a label.
+    n_jobs : int, optional
+        Worker processes: the evaluation's folds run on them, and each fit
+        after it uses two (:class:`~nlp.classify.model.PolicyClassifier`'s
+        ``n_jobs``); ``None`` means 1.  The model is the same either way.
 
     Raises
     ------
@@ -122,7 +128,7 @@ def train_classifier(
         groups = [g for g, k in zip(groups, keep, strict=True) if k]
         labels = [label for label in labels if label is not None]
     grid = DEFAULT_GRID.get(model)
-    classifier = build_classifier(model)
+    classifier = build_classifier(model)  # serial fits: the evaluation's folds are what runs in parallel
     if evaluate and evaluation is None and len(set(groups)) >= 2:
         splits = eval_splits if eval_splits is not None and eval_splits < len(set(groups)) else None
         result = grouped_evaluation(
@@ -133,6 +139,7 @@ def train_classifier(
         evaluation["protocol"] = _protocol(splits)
         evaluation["review_threshold"] = review_threshold(labels, result.proba, result.classes, REVIEW_ACCURACY)
         evaluation["review"] = accuracy_above(labels, result.proba, result.classes, evaluation["review_threshold"])
+    classifier.set_params(n_jobs=n_jobs)
     fitted, best, temperature = select_and_calibrate(classifier, records, labels, groups, grid, calibrate=True)
     card = _card(reports, labels, label_files, model, best, temperature, evaluation)
     card["labels_files"] = label_provenance(records, label_files, per_file)

@@ -25,10 +25,11 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from nlp.core.errors import InputError, NlpError
 
-__all__ = ["DEFAULT_BATCH", "batches", "can_fork", "default_jobs", "ordered_map"]
+__all__ = ["DEFAULT_BATCH", "batches", "can_fork", "default_jobs", "in_background", "ordered_map"]
 
 # joblib is imported where it is used (a Dask cluster, or workers that cannot be forked): the command
 # line reads DEFAULT_BATCH from here for its --help, which should not load joblib and numpy.
@@ -122,3 +123,59 @@ def ordered_map(func: Callable, items: Iterable, n_jobs: int | None = 1, schedul
             yield from Parallel(n_jobs=n_jobs, return_as="generator")(delayed(func)(item) for item in items)
     except BrokenProcessPool as exc:  # loky's TerminatedWorkerError is one too
         raise NlpError("a worker process died (out of memory?); retry with --jobs 1 or a smaller --batch-size") from exc
+
+
+def _send_result(func: Callable[[], Any], sender) -> None:
+    try:
+        result = (True, func())
+    except BaseException as exc:  # the parent re-raises it
+        result = (False, exc)
+    try:
+        sender.send(result)
+    except Exception as exc:  # a result or exception that does not pickle
+        sender.send((False, NlpError(f"a worker's result could not be sent back ({exc})")))
+    sender.close()
+
+
+@contextlib.contextmanager
+def in_background(func: Callable[[], Any]):
+    """Run ``func()`` in a forked child while the ``with`` block runs here; yields a function for its result.
+
+    The child inherits this process's memory, so ``func`` may close over large
+    data without pickling it; only the result is pickled back.  Where workers
+    cannot be forked (see :func:`can_fork`), ``func`` runs here, when its result
+    is asked for.  A child still running when the block exits is stopped.
+
+    Examples
+    --------
+    >>> with in_background(lambda: sum(range(10))) as result:
+    ...     here = sum(range(5))
+    ...     there = result()
+    >>> here, there
+    (10, 45)
+    """
+    if not can_fork() or multiprocessing.current_process().daemon:  # a daemonic process may have no children
+        yield func
+        return
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_send_result, args=(func, sender), daemon=True)
+    child.start()
+    sender.close()
+
+    def result():
+        try:
+            done, value = receiver.recv()
+        except EOFError as exc:
+            raise NlpError("a worker process died (out of memory?); retry with n_jobs=1") from exc
+        if not done:
+            raise value
+        return value
+
+    try:
+        yield result
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.terminate()
+        child.join()

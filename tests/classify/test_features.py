@@ -97,6 +97,90 @@ def test_fast_vectorizer_gives_scikit_learns_output(field):
         assert abs(got - expected).max() < 1e-12, params
 
 
+def _same_matrix(a, b) -> bool:
+    """Equal bit for bit, in storage order too (what the model's arithmetic sees)."""
+    a, b = a.tocsr(), b.tocsr()
+    return (
+        a.shape == b.shape
+        and np.array_equal(a.indptr, b.indptr)
+        and np.array_equal(a.indices, b.indices)
+        and np.array_equal(a.data, b.data)
+    )
+
+
+FAST_FIT_SETTINGS = [
+    {"sublinear_tf": True},  # words, as word_tfidf
+    {"min_df": 2, "max_df": 0.5},  # the context block's pruning
+    {"analyzer": "char", "ngram_range": (1, 3), "min_df": 2, "sublinear_tf": True},  # chars, as char_tfidf
+    {"analyzer": "char", "ngram_range": (2, 3), "binary": True},
+    {"analyzer": "char", "ngram_range": (1, 1), "max_features": 50},
+]
+
+
+@pytest.mark.parametrize("params", FAST_FIT_SETTINGS)
+@pytest.mark.parametrize("field", ["text", "context"])
+def test_fast_fit_learns_scikit_learns_vocabulary_and_idf(params, field):
+    from nlp.classify.features import FastTfidfVectorizer, strip_numbers
+    from nlp.text.corpus import load_corpus
+    from nlp.text.records import sentence_records
+    from nlp.text.tokenize import JiebaTokenizer
+    from tests.helpers import SEED_FILES
+
+    documents = [r[field] for r in sentence_records(load_corpus(SEED_FILES[:3]))] + ["", "  a  b ", "X12", "😀好"]
+    word = {"tokenizer": JiebaTokenizer(), "token_pattern": None, "lowercase": False}
+    params = {**(word if params.get("analyzer") != "char" else {"preprocessor": strip_numbers}), **params}
+    fast = FastTfidfVectorizer(**params)
+    assert fast._word_fast_path() or fast._char_fast_path()  # the case under test takes a fast path
+    matrix = fast.fit_transform(documents)
+    expected = TfidfVectorizer(**params).fit(documents)  # scikit-learn's own counting
+    assert list(fast.vocabulary_.items()) == list(expected.vocabulary_.items())  # same order: same model file
+    assert np.array_equal(fast.idf_, expected.idf_)
+    assert _same_matrix(matrix, fast.transform(documents))  # fit_transform is transform's matrix, bit for bit
+    assert _same_matrix(FastTfidfVectorizer(**params).fit(documents).transform(documents), matrix)
+
+
+@pytest.mark.parametrize(
+    "params, documents",
+    [
+        ({"analyzer": "char"}, ["", ""]),  # empty vocabulary
+        ({"analyzer": "char", "min_df": 2}, ["乡镇", "会议"]),  # no terms remain
+        ({"analyzer": "char", "min_df": 2, "max_df": 0.5}, ["乡镇", "会议"]),  # max_df below min_df
+        ({"min_df": 2}, ["，。", "  "]),  # words: empty vocabulary
+        ({"max_df": 0.5}, ["乡镇会议", "乡镇会议"]),  # words: no terms remain
+    ],
+)
+def test_fast_fit_fails_as_scikit_learn_does(params, documents):
+    from nlp.classify.features import FastTfidfVectorizer
+    from nlp.text.tokenize import JiebaTokenizer
+
+    if params.get("analyzer") != "char":
+        params = {"tokenizer": JiebaTokenizer(), "token_pattern": None, "lowercase": False, **params}
+    with pytest.raises(ValueError) as expected:
+        TfidfVectorizer(**params).fit(documents)
+    with pytest.raises(ValueError) as got:
+        FastTfidfVectorizer(**params).fit(documents)
+    assert str(got.value) == str(expected.value)
+
+
+def test_empty_safe_fit_transform_equals_fit_then_transform():
+    from nlp.classify.features import char_tfidf, word_tfidf
+    from nlp.text.corpus import load_corpus
+    from nlp.text.records import sentence_records
+    from tests.helpers import SEED_FILES
+
+    records = sentence_records(load_corpus(SEED_FILES[:2]))
+    texts = [r["text"] for r in records]
+    for vectorizer in (word_tfidf(), char_tfidf()):
+        fitted_once = EmptySafe(vectorizer).fit_transform(texts)
+        assert _same_matrix(fitted_once, EmptySafe(vectorizer).fit(texts).transform(texts))
+    # any other vectorizer: its own fit_transform, equal up to the order of a row's sums
+    plain = EmptySafe(TfidfVectorizer())
+    assert abs(plain.fit_transform(texts) - plain.transform(texts)).max() < 1e-12
+    assert EmptySafe(word_tfidf(min_df=2)).fit_transform(["乡镇", "会议"]).shape == (2, 0)
+    union = make_features()
+    assert _same_matrix(union.fit_transform(records), make_features().fit(records).transform(records))
+
+
 def test_fast_vectorizer_forgets_its_lookups_on_refit_and_new_tokenizer():
     from nlp.classify.features import FastTfidfVectorizer
     from nlp.text.tokenize import JiebaTokenizer

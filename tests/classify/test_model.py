@@ -52,6 +52,40 @@ def test_classifier_is_an_estimator(training):
         make_model("bert")
 
 
+def test_fitting_on_two_processes_gives_the_same_model(training):
+    import pickle
+
+    records, labels = training
+    serial = PolicyClassifier().fit(records, labels)
+    parallel = PolicyClassifier(n_jobs=2).fit(records, labels)
+    inputs = [*records, *(r["text"] for r in records)]  # records and bare sentences: both pipelines
+    assert np.array_equal(parallel.predict_proba(inputs), serial.predict_proba(inputs))
+    assert parallel.text_pipeline_ is not None
+    for n_jobs in (0, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="n_jobs"):
+            PolicyClassifier(n_jobs=n_jobs).fit(records, labels)
+    # a model saved before n_jobs existed unpickles without it and still clones
+    state = serial.__getstate__()
+    state.pop("n_jobs")
+    old = PolicyClassifier.__new__(PolicyClassifier)
+    old.__setstate__(pickle.loads(pickle.dumps(state)))
+    assert clone(old).get_params()["n_jobs"] is None
+
+
+def test_a_failing_background_fit_raises_here(training, monkeypatch):
+    records, labels = training
+
+    def broken(self, X, y):
+        def fit():
+            raise RuntimeError("text pipeline broke")
+
+        return fit
+
+    monkeypatch.setattr(PolicyClassifier, "_text_pipeline_fitter", broken)
+    with pytest.raises(RuntimeError, match="broke"):  # raised in the child, after this process's fit succeeded
+        PolicyClassifier(n_jobs=2).fit(records, labels)
+
+
 def test_keyword_rules_count_terms_and_fall_back_to_the_heading():
     clf = KeywordRuleClassifier().fit()
     records = [

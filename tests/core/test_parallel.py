@@ -8,7 +8,7 @@ import pytest
 from nlp.classify.predict import expand_sources, predict_sources
 from nlp.classify.training import build_classifier
 from nlp.core.errors import InputError, NlpError
-from nlp.core.parallel import batches, can_fork, ordered_map
+from nlp.core.parallel import batches, can_fork, in_background, ordered_map
 from nlp.text.corpus import iter_reports, load_corpus
 from tests.helpers import SEED_FILES, SEEDS
 
@@ -19,6 +19,20 @@ def square(x):
 
 def die(x):
     os._exit(3)  # what the out-of-memory killer does to a worker
+
+
+def test_in_background_runs_in_a_child_and_hands_back_its_result_or_error(monkeypatch):
+    with in_background(os.getpid) as result:
+        assert result() != os.getpid()  # forked
+    with pytest.raises(ZeroDivisionError), in_background(lambda: 1 / 0) as result:
+        result()
+    with in_background(lambda: os._exit(3)) as result, pytest.raises(NlpError, match="died"):
+        result()
+    with in_background(lambda: __import__("time").sleep(60)) as result:
+        pass  # leaving the block stops the child: this test would otherwise wait a minute
+    monkeypatch.setattr("nlp.core.parallel.can_fork", lambda: False)
+    with in_background(os.getpid) as result:
+        assert result() == os.getpid()  # where forking is unsafe it runs here
 
 
 def test_batches_and_order():
