@@ -325,6 +325,11 @@ def find_watermark(lines: list[str]) -> str | None:
     '乡村百科--为乡村振兴'
     """
     stripped = [line.strip() for line in lines if len(line.strip()) > _WATERMARK_MIN]
+    # A suffix that ends three lines ends them with the same shortest suffix, so only lines whose
+    # shortest suffix recurs can carry one; the others (nearly all) are dropped before the 35 passes
+    # below.  The suffixes that recur keep their counts and first lines, so the choice is unchanged.
+    shortest = Counter(line[-_WATERMARK_MIN:] for line in stripped)
+    stripped = [line for line in stripped if shortest[line[-_WATERMARK_MIN:]] >= _WATERMARK_REPEATS]
     for length in range(_WATERMARK_MAX, _WATERMARK_MIN - 1, -1):
         ends = Counter(line[-length:] for line in stripped if len(line) > length)
         for suffix, count in ends.most_common(3):

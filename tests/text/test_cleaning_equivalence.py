@@ -1,0 +1,48 @@
+"""Speed-ups of cleaning must give what the straightforward versions gave."""
+
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nlp.text.cleaning import WORD_CHAR_RE, find_watermark
+from tests.helpers import SEEDS
+
+TEXTS = [p.read_text("utf-8") for p in sorted(SEEDS.glob("*.txt")) + sorted((SEEDS / "external" / "raw").glob("*.txt"))]
+
+
+def reference_watermark(lines):
+    """``find_watermark`` as it was: every line counted at every length."""
+    stripped = [line.strip() for line in lines if len(line.strip()) > 6]
+    for length in range(40, 5, -1):
+        ends = Counter(line[-length:] for line in stripped if len(line) > length)
+        for suffix, count in ends.most_common(3):
+            if count < 3 or "。" in suffix:
+                break
+            before = [line[-length - 1] for line in stripped if line.endswith(suffix) and len(line) > length]
+            if any(ch in "。！？：:”" for ch in before) and WORD_CHAR_RE.search(suffix):
+                return suffix
+    return None
+
+
+@pytest.mark.parametrize("index", range(len(TEXTS)))
+def test_watermark_search_agrees_with_counting_every_line(index):
+    lines = TEXTS[index].split("\n")
+    mark = "c5s乡村百科--为乡村振兴助力"
+    marked = [line + mark if i % 3 else line for i, line in enumerate(lines)]
+    for variant in (lines, marked, lines[: len(lines) // 2], [line + "：为乡村振兴" for line in lines[:5]]):
+        assert find_watermark(variant) == reference_watermark(variant)
+
+
+# lines made of a few pieces and endings, so that they share suffixes of many lengths, some after a sentence end
+_HEAD = st.lists(st.sampled_from(["乡村振兴", "。", "：", "助力", "ab", " ", "为", "”", "！"]), max_size=8).map("".join)
+_ENDINGS = ["", "c5s乡村百科--为乡村振兴助力", "百科--为乡村振兴助力", "为乡村振兴助力", "振兴助力。", "ab cd"]
+_ENDING = st.sampled_from(_ENDINGS)
+_LINE = st.tuples(_HEAD, _ENDING).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_LINE, max_size=12))
+def test_watermark_search_agrees_on_made_up_lines(lines):
+    assert find_watermark(lines) == reference_watermark(lines)
