@@ -57,10 +57,14 @@ _CHAR_RE = re.compile("[" + re.escape("".join(_CHAR_MAP)) + "]")
 # Half-width punctuation that becomes full-width; ',' and ':' only when not between digits.
 _HALF_TO_FULL = {";": "；", "(": "（", ")": "）", "?": "？", "!": "！"}
 _HALF_TO_FULL_RE = re.compile("[" + re.escape("".join(_HALF_TO_FULL)) + "]")
-_COMMA_RE = re.compile(r"(?<!\d),|,(?!\d)")
-_COLON_RE = re.compile(r"(?<!\d):|:(?!\d)")
-# Whitespace inside a line is dropped unless it separates two ASCII words.
-_INNER_SPACE_RE = re.compile(r"(?<=[A-Za-z0-9]) +(?=[A-Za-z0-9])|( +)")
+# The comma (colon) first, then the digit test: a pattern that opens with a literal lets the regex
+# engine jump from one comma to the next instead of trying every position (5x faster on a report).
+_COMMA_RE = re.compile(r",(?:(?<!\d,)|(?!\d))")
+_COLON_RE = re.compile(r":(?:(?<!\d:)|(?!\d))")
+# Whitespace inside a line is dropped unless it separates two ASCII words.  A run of spaces is
+# found by its first space, a literal (as above); "  *" rather than " +", which has no literal head.
+_SPACE_RUN_RE = re.compile("  *")
+_ASCII_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _BULLET_RE = re.compile(r"^[•·●○■□◆◇▪▶►\-*]+\s+")
 #: A character that can belong to a word (letters, digits, Han): lines and sentences without one are punctuation.
 WORD_CHAR_RE = re.compile(r"[\w\u4e00-\u9fff]")
@@ -87,7 +91,14 @@ def normalize_punctuation(line: str) -> str:
 
 def squeeze_spaces(line: str) -> str:
     """Drop spaces in Chinese text; keep one space between two ASCII words."""
-    return _INNER_SPACE_RE.sub(lambda m: "" if m.group(1) else " ", line).strip()
+    return _SPACE_RUN_RE.sub(_squeezed_run, line).strip()
+
+
+def _squeezed_run(run: re.Match) -> str:
+    """One space for a run of spaces between two ASCII letters or digits, else nothing."""
+    text, start, end = run.string, run.start(), run.end()
+    between_words = start > 0 and end < len(text) and text[start - 1] in _ASCII_WORD_CHARS
+    return " " if between_words and text[end] in _ASCII_WORD_CHARS else ""
 
 
 # --- page furniture -------------------------------------------------------------

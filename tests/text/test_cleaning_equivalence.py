@@ -1,12 +1,13 @@
 """Speed-ups of cleaning must give what the straightforward versions gave."""
 
+import re
 from collections import Counter
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nlp.text.cleaning import WORD_CHAR_RE, find_watermark
+from nlp.text.cleaning import WORD_CHAR_RE, find_watermark, normalize_punctuation, squeeze_spaces
 from tests.helpers import SEEDS
 
 TEXTS = [p.read_text("utf-8") for p in sorted(SEEDS.glob("*.txt")) + sorted((SEEDS / "external" / "raw").glob("*.txt"))]
@@ -46,3 +47,29 @@ _LINE = st.tuples(_HEAD, _ENDING).map("".join)
 @given(st.lists(_LINE, max_size=12))
 def test_watermark_search_agrees_on_made_up_lines(lines):
     assert find_watermark(lines) == reference_watermark(lines)
+
+
+_PUNCTUATION_TEXT = st.text(alphabet="12ab,:; ()?!中文，\n", max_size=40)
+
+
+def reference_punctuation(line):
+    line = re.sub(r"(?<!\d),|,(?!\d)", "，", line)
+    line = re.sub(r"(?<!\d):|:(?!\d)", "：", line)
+    return re.sub(r"[;()?!]", lambda m: {";": "；", "(": "（", ")": "）", "?": "？", "!": "！"}[m.group(0)], line)
+
+
+def reference_squeeze(line):
+    return re.sub(r"(?<=[A-Za-z0-9]) +(?=[A-Za-z0-9])|( +)", lambda m: "" if m.group(1) else " ", line).strip()
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_PUNCTUATION_TEXT)
+def test_punctuation_and_spaces_as_the_lookbehind_patterns_gave(line):
+    assert normalize_punctuation(line) == reference_punctuation(line)
+    assert squeeze_spaces(line) == reference_squeeze(line)
+
+
+def test_punctuation_and_spaces_of_every_report_as_before():
+    for text in TEXTS:
+        assert normalize_punctuation(text) == reference_punctuation(text)
+        assert squeeze_spaces(text) == reference_squeeze(text)
