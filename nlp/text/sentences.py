@@ -28,8 +28,11 @@ __all__ = ["HEADING_SEPARATOR", "Sentence", "lead_clause", "segment", "split_spa
 
 _TERMINATORS = "。！？!?"
 _CLOSERS = "”’」』）)》"
-_SENTENCE_END_RE = re.compile(f"[{_TERMINATORS}]+[{_CLOSERS}]*")
-_ITEM_AFTER_LIST_RE = re.compile(rf"(?<=[；：;:]){ITEM_RE.pattern}")
+# Both open with a character class, which lets the regex engine skip to the next candidate
+# ("[…]+" or a lookbehind would be tried at every position).
+_SENTENCE_END_RE = re.compile(f"[{_TERMINATORS}][{_TERMINATORS}]*[{_CLOSERS}]*")
+# An item after a list's "；" or "："; the item starts one character into the match.
+_ITEM_AFTER_LIST_RE = re.compile(rf"[；：;:](?:{ITEM_RE.pattern})")
 _NEWLINE_RE = re.compile("\n")
 _LEAD_CLAUSE_RE = re.compile(r"[^。，；：！？,;:!?]+")
 
@@ -89,7 +92,7 @@ def _cut_points(text: str, headings: list[Heading]) -> list[int]:
     cuts.update(m.start() for m in _NEWLINE_RE.finditer(text))
     for heading in headings:
         cuts.update((heading.start, heading.end))
-    cuts.update(m.start() for m in _ITEM_AFTER_LIST_RE.finditer(text))
+    cuts.update(m.start() + 1 for m in _ITEM_AFTER_LIST_RE.finditer(text))
     return sorted(cuts)
 
 
