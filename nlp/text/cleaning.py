@@ -110,7 +110,9 @@ _NOISE_PATTERNS = [
     re.compile(r"为你整理了这篇|由会员分享|可在线阅读|珍藏版|范文网|请在.{0,6}文库上搜索"),
     re.compile(r"^(?:政府)?信息公开(?:目录)?$|^政务公开$"),
     re.compile(r"^附件(?:下载)?\s*[:：]?$"),
-    re.compile(r"扫一扫在手机|手机打开当前页|^【?\s*(?:打印本页|关闭窗口|打印|关闭)\s*】?$|^分享到"),
+    # (two patterns, not one alternation: words alone let the regex engine skip to their first characters)
+    re.compile(r"扫一扫在手机|手机打开当前页"),
+    re.compile(r"^【?\s*(?:打印本页|关闭窗口|打印|关闭)\s*】?$|^分享到"),
     # a portal's banner ("为提高政府工作的透明度…及时权威发布…信息")
     re.compile(r"^为提高政府工作的透明度|^机构设置、领导成员、政策文件及解读等信息"),
     # an index number, a bare date or a date with a view count on a line of its own
@@ -122,7 +124,11 @@ _CONTROL_WORDS_RE = re.compile(
     r"回到|顶部|听全文|分享|文件下载|打印整页|打印内容|打印页面|打印|关闭页面|关闭|【正文】|【概述】|正文|概述|"
     r"字号|字体大小|字体|大|中|小|标准|加大|特大|视力保护色|T浏览|浏览|访问量|阅读次数"
 )
-_BREADCRUMB_RE = re.compile(r"^(?:您)?当前(?:页面|位置|所在位置|的位置)\s*[:：]|首页\s*(?:[>＞]|>>)")
+# A word character outside every control word (the characters of the pattern, a superset of them).
+_FOREIGN_WORD_CHAR_RE = re.compile(rf"(?![{re.escape(_CONTROL_WORDS_RE.pattern)}])[\w\u4e00-\u9fff]")
+# A breadcrumb opens the line ("当前位置：") or follows the home page anywhere in it ("首页 > 信息公开").
+_BREADCRUMB_START_RE = re.compile(r"(?:您)?当前(?:页面|位置|所在位置|的位置)\s*[:：]")
+_BREADCRUMB_HOME_RE = re.compile(r"首页\s*(?:[>＞]|>>)")
 _UPLOAD_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})\s*发布$")
 _BRACKET_DATE_RE = re.compile(r"^[（(]\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*[)）]$")
 
@@ -320,7 +326,14 @@ def _is_meta_line(line: str) -> bool:
 
 def _is_page_control(line: str) -> bool:
     """A line made only of page controls and their punctuation ("打印整页 打印内容 分享", "字号:")."""
+    if _FOREIGN_WORD_CHAR_RE.search(line):
+        return False  # a word character no control word has stays after removing them (most lines: at once)
     return WORD_CHAR_RE.search(_CONTROL_WORDS_RE.sub("", line)) is None
+
+
+def _find_breadcrumb(line: str) -> re.Match | None:
+    """The leftmost breadcrumb marker of ``line``: the one that opens it, else a home-page arrow."""
+    return _BREADCRUMB_START_RE.match(line) or _BREADCRUMB_HOME_RE.search(line)
 
 
 def find_watermark(lines: list[str]) -> str | None:
@@ -341,6 +354,8 @@ def find_watermark(lines: list[str]) -> str | None:
     # below.  The suffixes that recur keep their counts and first lines, so the choice is unchanged.
     shortest = Counter(line[-_WATERMARK_MIN:] for line in stripped)
     stripped = [line for line in stripped if shortest[line[-_WATERMARK_MIN:]] >= _WATERMARK_REPEATS]
+    if not stripped:
+        return None
     for length in range(_WATERMARK_MAX, _WATERMARK_MIN - 1, -1):
         ends = Counter(line[-length:] for line in stripped if len(line) > length)
         for suffix, count in ends.most_common(3):
@@ -500,7 +515,7 @@ def _page_lines(text: str) -> tuple[list[str], dict[str, str], str | None, str |
             if date := (_UPLOAD_DATE_RE.match(line) or _BRACKET_DATE_RE.match(line)):
                 published = published or _iso_date(*date.groups())
                 continue
-            if breadcrumb := _BREADCRUMB_RE.search(line):
+            if breadcrumb := _find_breadcrumb(line):
                 fields.setdefault("位置", line[breadcrumb.end() :].strip())  # names the unit on many portals
                 continue
             if _is_meta_line(line):

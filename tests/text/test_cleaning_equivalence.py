@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nlp.text import cleaning
 from nlp.text.cleaning import WORD_CHAR_RE, find_watermark, normalize_punctuation, squeeze_spaces
 from tests.helpers import SEEDS
 
@@ -73,3 +74,65 @@ def test_punctuation_and_spaces_of_every_report_as_before():
     for text in TEXTS:
         assert normalize_punctuation(text) == reference_punctuation(text)
         assert squeeze_spaces(text) == reference_squeeze(text)
+
+
+OLD_NOISE_5 = re.compile(r"扫一扫在手机|手机打开当前页|^【?\s*(?:打印本页|关闭窗口|打印|关闭)\s*】?$|^分享到")
+OLD_BREADCRUMB_RE = re.compile(r"^(?:您)?当前(?:页面|位置|所在位置|的位置)\s*[:：]|首页\s*(?:[>＞]|>>)")
+_PAGE_WORDS = [
+    "打印",
+    "关闭",
+    "分享",
+    "分享到",
+    "【",
+    "】",
+    "扫一扫在手机",
+    "手机打开当前页",
+    "当前位置",
+    "您",
+    "：",
+    ":",
+]
+_PAGE_WORDS += [
+    "首页",
+    ">",
+    "＞",
+    ">>",
+    " ",
+    "字号",
+    "大",
+    "中",
+    "小",
+    "T浏览",
+    "正文",
+    "镇",
+    "a",
+    "1",
+    "。",
+    "打印本页",
+]
+_PAGE_LINE = st.lists(st.sampled_from(_PAGE_WORDS), max_size=8).map("".join)
+
+
+def reference_page_control(line):
+    return WORD_CHAR_RE.search(cleaning._CONTROL_WORDS_RE.sub("", line)) is None
+
+
+def _span(match):
+    return match and match.span()
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_PAGE_LINE)
+def test_page_furniture_tests_as_the_single_patterns_gave(line):
+    split_noise = [p for p in cleaning._NOISE_PATTERNS if "扫一扫" in p.pattern or "分享到" in p.pattern]
+    assert any(p.search(line) for p in split_noise) == bool(OLD_NOISE_5.search(line))
+    assert _span(cleaning._find_breadcrumb(line)) == _span(OLD_BREADCRUMB_RE.search(line))
+    assert cleaning._is_page_control(line) == reference_page_control(line)
+
+
+def test_page_furniture_tests_of_every_report_line_as_before():
+    for text in TEXTS:
+        for line in cleaning.normalize_characters(text).split("\n"):
+            line = line.strip()
+            assert _span(cleaning._find_breadcrumb(line)) == _span(OLD_BREADCRUMB_RE.search(line))
+            assert cleaning._is_page_control(line) == reference_page_control(line)
