@@ -93,9 +93,6 @@ def _level(name: str) -> str:
     return next(level for suffix, level in LEVELS.items() if name.endswith(suffix))
 
 
-_NOT_IN_NAME_SET = frozenset(_NOT_IN_NAME)
-
-
 # The first character of every suffix.  A name is at most six characters before its suffix, so a
 # match can only start within six characters before one of them.
 _SUFFIX_START_RE = re.compile("[" + "".join(sorted({suffix[0] for suffix in LEVELS})) + "]")
@@ -121,18 +118,21 @@ def _place_matches(text: str) -> Iterator[re.Match]:
             untried = max(untried, at)
 
 
+# The head of a name up to the last character that cannot stand inside one: what is cut off.
+_CUT_BEFORE_NAME_RE = re.compile(f".*[{_NOT_IN_NAME}]")
+
+
 def _candidates(text: str) -> Iterable[tuple[int, int, str]]:
     """``(start, end, name)`` of every administrative name in ``text``, left to right."""
     for match in _place_matches(text):
-        name = match.group("name") + match.group("suffix")
-        # a name runs from the last character that cannot belong to one ("建议今年全乡" → "全乡"); a
-        # backward scan of at most six characters, not one rfind per such character (a long body has 10^4 names)
-        head = len(name) - len(match.group("suffix"))
-        cut = next((i for i in range(head - 1, -1, -1) if name[i] in _NOT_IN_NAME_SET), -1)
-        start = match.start() + cut + 1
-        name = name[cut + 1 :]
-        if not _NOT_PLACES.match(name) and len(name) > len(match.group("suffix")):
-            yield start, match.end(), name
+        name = match.group()
+        suffix_start = match.start("suffix")
+        # a name runs from the last character that cannot belong to one ("建议今年全乡" → "全乡"), found by
+        # one greedy match before the suffix, not one rfind per such character (a long body has 10^4 names)
+        if (cut := _CUT_BEFORE_NAME_RE.match(name, 0, suffix_start - match.start())) is not None:
+            name = name[cut.end() :]
+        if not _NOT_PLACES.match(name) and len(name) > match.end() - suffix_start:
+            yield match.end() - len(name), match.end(), name
 
 
 def _split_chain(text: str, start: int, end: int) -> tuple[str, str | None, str | None]:

@@ -20,7 +20,7 @@ def reference_candidates(text):
     for match in metadata._PLACE_RE.finditer(text):
         name = match.group("name") + match.group("suffix")
         head = len(name) - len(match.group("suffix"))
-        cut = next((i for i in range(head - 1, -1, -1) if name[i] in metadata._NOT_IN_NAME_SET), -1)
+        cut = next((i for i in range(head - 1, -1, -1) if name[i] in metadata._NOT_IN_NAME), -1)
         name = name[cut + 1 :]
         if not metadata._NOT_PLACES.match(name) and len(name) > len(match.group("suffix")):
             yield match.start() + cut + 1, match.end(), name
