@@ -381,9 +381,18 @@ def _continues(previous: str, line: str) -> bool:
     a shorter one (15+) when the next line opens with the rest of a word and
     a comma: ``…向大会报告工`` + ``作，请与…``.
     """
-    if not re.search(r"[\u4e00-\u9fff]$", previous) or _opens_heading(previous):
+    if not _ends_with_han(previous) or _opens_heading(previous):
         return False
     return len(previous) >= 30 or (len(previous) >= 15 and re.match(r"[\u4e00-\u9fff]{1,3}[，、；]", line) is not None)
+
+
+def _ends_with_han(line: str) -> bool:
+    """Whether ``re.search("[\u4e00-\u9fff]$", line)`` finds a match, without that search scanning the line.
+
+    ``$`` also matches before a final line break.
+    """
+    line = line.removesuffix("\n")
+    return line != "" and "\u4e00" <= line[-1] <= "\u9fff"
 
 
 def _join_broken_lines(lines: list[str]) -> list[str]:

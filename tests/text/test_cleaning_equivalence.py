@@ -136,3 +136,9 @@ def test_page_furniture_tests_of_every_report_line_as_before():
             line = line.strip()
             assert _span(cleaning._find_breadcrumb(line)) == _span(OLD_BREADCRUMB_RE.search(line))
             assert cleaning._is_page_control(line) == reference_page_control(line)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="镇中a。\n ，", max_size=6))
+def test_han_ending_as_the_dollar_search_found(line):
+    assert cleaning._ends_with_han(line) == bool(re.search("[\u4e00-\u9fff]$", line))
