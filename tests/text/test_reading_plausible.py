@@ -3,6 +3,8 @@
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nlp.text.reading import _plausible
 from tests.helpers import SEEDS
@@ -76,3 +78,21 @@ def test_plausible_agrees_with_the_per_character_count(common):
     assert len(EXTERNAL_FILES) > 50
     for text in texts:
         assert _plausible(text, common) == reference_plausible(text, common), text[:80]
+
+
+# the edges of every range, characters in and out of GB2312, astral characters and lone surrogates
+EDGE_CHARACTERS = "a\x7f\x80é\u1fff\u2000“\u206f\u2070\u2fff\u3000。\u303f\u3040か\u4dff\u4e00乡鄉\u9fa5\u9fff\ua000"
+EDGE_CHARACTERS += "\ufeff\uff00，\uffef\ufff0\U00020000\ud800\udfff"
+
+
+# mostly Chinese with a few others, so that texts fall on both sides of the 90% shares
+_MOSTLY_CHINESE = st.tuples(
+    st.text(alphabet="乡镇鄉鎮“。，\u4e00\u9fff\u3000\u303f\uff00\uffef\u2000\u206f", min_size=5, max_size=40),
+    st.text(alphabet=EDGE_CHARACTERS, max_size=4),
+).map("".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(st.text(alphabet=EDGE_CHARACTERS, max_size=30), _MOSTLY_CHINESE), st.booleans())
+def test_plausible_agrees_on_made_up_text(text, common):
+    assert _plausible(text, common) == reference_plausible(text, common)
