@@ -110,7 +110,6 @@ _NOISE_PATTERNS = [
     re.compile(r"为你整理了这篇|由会员分享|可在线阅读|珍藏版|范文网|请在.{0,6}文库上搜索"),
     re.compile(r"^(?:政府)?信息公开(?:目录)?$|^政务公开$"),
     re.compile(r"^附件(?:下载)?\s*[:：]?$"),
-    # (two patterns, not one alternation: words alone let the regex engine skip to their first characters)
     re.compile(r"扫一扫在手机|手机打开当前页"),
     re.compile(r"^【?\s*(?:打印本页|关闭窗口|打印|关闭)\s*】?$|^分享到"),
     # a portal's banner ("为提高政府工作的透明度…及时权威发布…信息")
@@ -118,6 +117,26 @@ _NOISE_PATTERNS = [
     # an index number, a bare date or a date with a view count on a line of its own
     re.compile(r"^[0-9A-Za-z]{6,}[-/][0-9A-Za-z/-]+$|^\d{4}[-./]\d{1,2}[-./]\d{1,2}(?:\s+[\d:]+)*$"),
 ]
+
+
+def _any_of(patterns: list[re.Pattern]) -> re.Pattern:
+    """One pattern that matches somewhere in a line exactly when one of ``patterns`` does.
+
+    The patterns share their flags and refer to no groups, so their alternation is their union.
+    """
+    (flags,) = {pattern.flags for pattern in patterns}
+    return re.compile("|".join(pattern.pattern for pattern in patterns), flags)
+
+
+# The noise patterns as few searches instead of one each: those anchored to the line start together
+# (tried at the start only) and the others, alternations of words, together (the regex engine skips to
+# their first characters); one pattern mixing both kinds would be tried at every position of the line.
+_NOISE_SEARCHES = tuple(
+    _any_of(group)
+    for anchored in (True, False)
+    for flags in sorted({pattern.flags for pattern in _NOISE_PATTERNS})
+    if (group := [p for p in _NOISE_PATTERNS if p.pattern.startswith("^") == anchored and p.flags == flags])
+)
 # Page controls that may share a line: a line made only of them is furniture.
 _CONTROL_WORDS_RE = re.compile(
     r"导航菜单|无障碍(?:阅读|浏览)?|关怀版|长者模式|返回首页|返回手机版|手机版|选择语言|请输入检索词|检索|"
@@ -519,7 +538,7 @@ def _page_lines(text: str) -> tuple[list[str], dict[str, str], str | None, str |
                 awaiting = None
                 continue
             awaiting = None
-            if WORD_CHAR_RE.search(line) is None or any(p.search(line) for p in _NOISE_PATTERNS):
+            if WORD_CHAR_RE.search(line) is None or any(p.search(line) for p in _NOISE_SEARCHES):
                 continue
             if date := (_UPLOAD_DATE_RE.match(line) or _BRACKET_DATE_RE.match(line)):
                 published = published or _iso_date(*date.groups())

@@ -142,3 +142,39 @@ def test_page_furniture_tests_of_every_report_line_as_before():
 @given(st.text(alphabet="镇中a。\n ，", max_size=6))
 def test_han_ending_as_the_dollar_search_found(line):
     assert cleaning._ends_with_han(line) == bool(re.search("[\u4e00-\u9fff]$", line))
+
+
+def _noise_as_before(line):
+    """The noise test as it was: each pattern on its own, the 扫一扫/打印 one as a single alternation."""
+    single = [p for p in cleaning._NOISE_PATTERNS if "扫一扫" not in p.pattern and "分享到" not in p.pattern]
+    return any(p.search(line) for p in [*single, OLD_NOISE_5])
+
+
+def _noise(line):
+    return any(p.search(line) for p in cleaning._NOISE_SEARCHES)
+
+
+_NOISE_WORDS = [
+    "本文档由用户上传",
+    "客服 qq",
+    "下载券",
+    "由会员分享",
+    "请在百度文库上搜索",
+    "信息公开",
+    "目录",
+    "政务公开",
+]
+_NOISE_WORDS += ["附件", "下载", "：", "1.5 mb", "12KB", "2020-01-02", " 12:30", "ab12cd-34", "为提高政府工作的透明度"]
+_NOISE_LINE = st.lists(st.sampled_from(_NOISE_WORDS + _PAGE_WORDS), max_size=5).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_NOISE_LINE)
+def test_noise_searches_as_the_single_patterns_gave(line):
+    assert _noise(line) == _noise_as_before(line)
+
+
+def test_noise_searches_of_every_report_line_as_before():
+    for text in TEXTS:
+        for line in cleaning.normalize_characters(text).split("\n"):
+            assert _noise(line.strip()) == _noise_as_before(line.strip())
