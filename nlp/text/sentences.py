@@ -170,7 +170,7 @@ def segment(text: str, report_id: str, headings: list[Heading], sections: list[S
             part = section_at[start].part
         else:
             if text.find("\n", previous_end, start) >= 0:
-                item = None
+                item = None  # and at the next paragraph
             if ITEM_RE.match(sentence_text):
                 item = lead_clause(sentence_text)
             elif item is not None:
