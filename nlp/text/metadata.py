@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -57,7 +57,8 @@ GENRES = ("summary", "half_year", "plan", "government_work_report")
 _NOT_NAME_START = "年月日在我全本该各这那和与及的了是为对于向由从把被等个届次今明去共省委"
 # Characters that never stand inside a name: a match is cut after the last of them.
 _NOT_IN_NAME = "年在我的了是为对于向由从把被等届次委和与及该这那"
-_NAME = rf"[^\W\d_{_NOT_NAME_START}X][^\W\d_]{{0,5}}?|X"
+_MAX_NAME = 6  # characters before the suffix
+_NAME = rf"[^\W\d_{_NOT_NAME_START}X][^\W\d_]{{0,{_MAX_NAME - 1}}}?|X"
 _SUFFIX = "|".join(LEVELS)
 # Words that look like names before a suffix but are not places.
 _NOT_PLACES = re.compile(
@@ -92,21 +93,46 @@ def _level(name: str) -> str:
     return next(level for suffix, level in LEVELS.items() if name.endswith(suffix))
 
 
-_NOT_IN_NAME_SET = frozenset(_NOT_IN_NAME)
+# The first character of every suffix.  A name is at most six characters before its suffix, so a
+# match can only start within six characters before one of them.
+_SUFFIX_START_RE = re.compile("[" + "".join(sorted({suffix[0] for suffix in LEVELS})) + "]")
+
+
+def _place_matches(text: str) -> Iterator[re.Match]:
+    """The matches of ``_PLACE_RE.finditer(text)``, trying only the positions just before a suffix character.
+
+    ``finditer`` tries the name pattern at every position of a long body (most of them Han
+    characters it cannot rule out at once); here the pattern is tried, in the same order, only
+    where a suffix follows within reach, which skips the positions that cannot match.
+    """
+    match_at = _PLACE_RE.match
+    untried = 0  # positions before this one were tried or lie inside a match
+    for suffix in _SUFFIX_START_RE.finditer(text):
+        at = suffix.start()
+        for start in range(max(untried, at - _MAX_NAME), at):
+            if (match := match_at(text, start)) is not None:
+                yield match
+                untried = match.end()
+                break
+        else:
+            untried = max(untried, at)
+
+
+# The head of a name up to the last character that cannot stand inside one: what is cut off.
+_CUT_BEFORE_NAME_RE = re.compile(f".*[{_NOT_IN_NAME}]")
 
 
 def _candidates(text: str) -> Iterable[tuple[int, int, str]]:
     """``(start, end, name)`` of every administrative name in ``text``, left to right."""
-    for match in _PLACE_RE.finditer(text):
-        name = match.group("name") + match.group("suffix")
-        # a name runs from the last character that cannot belong to one ("建议今年全乡" → "全乡"); a
-        # backward scan of at most six characters, not one rfind per such character (a long body has 10^4 names)
-        head = len(name) - len(match.group("suffix"))
-        cut = next((i for i in range(head - 1, -1, -1) if name[i] in _NOT_IN_NAME_SET), -1)
-        start = match.start() + cut + 1
-        name = name[cut + 1 :]
-        if not _NOT_PLACES.match(name) and len(name) > len(match.group("suffix")):
-            yield start, match.end(), name
+    for match in _place_matches(text):
+        name = match.group()
+        suffix_start = match.start("suffix")
+        # a name runs from the last character that cannot belong to one ("建议今年全乡" → "全乡"), found by
+        # one greedy match before the suffix, not one rfind per such character (a long body has 10^4 names)
+        if (cut := _CUT_BEFORE_NAME_RE.match(name, 0, suffix_start - match.start())) is not None:
+            name = name[cut.end() :]
+        if not _NOT_PLACES.match(name) and len(name) > match.end() - suffix_start:
+            yield match.end() - len(name), match.end(), name
 
 
 def _split_chain(text: str, start: int, end: int) -> tuple[str, str | None, str | None]:
@@ -168,11 +194,13 @@ def find_place(text: str, prefer_sub_county: bool = True, running_text: bool = F
             and (_level(n) in SUB_COUNTY or original.startswith(("人民政府", "政府"), e))
         ]
         spans.sort(key=lambda span: -counts[span[2]])
-    found = [_refine(text, start, end, name) for start, end, name in spans]
-    if not found:
+    if not spans:
         return None
-    ordered = sorted(found, key=lambda f: _level(f[0]) not in SUB_COUNTY) if prefer_sub_county else found
-    unit, county, city = ordered[0]
+    # only the chosen span is refined (a long body has 10^4); refining keeps a name's suffix, so its level
+    first = spans[0]
+    if prefer_sub_county:
+        first = next((span for span in spans if _level(span[2]) in SUB_COUNTY), first)
+    unit, county, city = _refine(text, *first)
     if county is None and _level(unit) in SUB_COUNTY:
         county = _nearby_county(text, unit) or _county_after(original, unit)
     return Place(name=unit, level=_level(unit), county=county, city=city)

@@ -25,7 +25,6 @@ import os
 import re
 import stat
 import sys
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -297,21 +296,28 @@ def _detected(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def _is_chinese(ch: str) -> bool:
-    return (
-        "\u4e00" <= ch <= "\u9fff"
-        or "\u3000" <= ch <= "\u303f"
-        or "\uff00" <= ch <= "\uffef"
-        or ("\u2000" <= ch <= "\u206f")
-    )
+def _flag_table(flags: dict[range, int]) -> bytes:
+    """A ``bytes.translate`` table that maps each byte to the OR of the flags of the ranges holding it."""
+    return bytes(sum(flag for values, flag in flags.items() if byte in values) for byte in range(256))
 
 
-def _in_gb2312(ch: str) -> bool:
-    try:
-        ch.encode("gb2312")
-    except UnicodeEncodeError:
-        return False
-    return True
+# Chinese text is Han (U+4E00-9FFF), CJK punctuation (U+3000-303F), full-width forms (U+FF00-FFEF) and
+# general punctuation (U+2000-206F, “”…—).  In UTF-16 a character of these is a high byte of its range
+# and a low byte within it: each table flags a byte with the ranges it can belong to, one bit per range,
+# so a character is Chinese when its two flags share a bit.
+_HIGH_BYTE_FLAGS = _flag_table(
+    {range(0x4E, 0xA0): 1, range(0x30, 0x31): 2, range(0xFF, 0x100): 4, range(0x20, 0x21): 8}
+)
+_LOW_BYTE_FLAGS = _flag_table({range(0x100): 1, range(0x40): 2, range(0xF0): 4, range(0x70): 8})
+_HAN_HIGH_BYTES = bytes(range(0x4E, 0xA0))
+# GB2312 writes ASCII as one byte and every other character as two bytes from 0xA1; its Han characters
+# (all in U+4E00-9FFF) are exactly those whose first byte is 0xB0-0xF7 (checked over every character).
+_ASCII_BYTES = bytes(range(0x80))
+_GB2312_HAN_LEADS = bytes(range(0xB0, 0xF8))
+
+
+def _count_deleted(data: bytes, delete: bytes) -> int:
+    return len(data) - len(data.translate(None, delete))
 
 
 def _plausible(text: str, common: bool = True) -> bool:
@@ -320,17 +326,25 @@ def _plausible(text: str, common: bool = True) -> bool:
     With ``common``, its Han characters must also be mostly in GB2312, the
     6,763 characters of everyday simplified Chinese.
     """
-    counts = Counter(ch for ch in text if ord(ch) > 127)
-    total = sum(counts.values())
+    # Counted on encoded bytes by C loops (encode, translate, big-integer AND), not per character in
+    # Python: this runs over every file's whole text and was a third of parsing time.
+    total = len(text) - len(text.encode("ascii", "ignore"))
     if not total:
         return True
-    chinese = sum(n for ch, n in counts.items() if _is_chinese(ch))
+    # a character of the ranges is one UTF-16 unit; others (astral pairs, lone surrogates) flag nothing
+    units = text.encode("utf-16-le", "surrogatepass")
+    high, low = units[1::2], units[0::2]
+    shared = int.from_bytes(high.translate(_HIGH_BYTE_FLAGS), "little") & int.from_bytes(
+        low.translate(_LOW_BYTE_FLAGS), "little"
+    )
+    chinese = shared.bit_count()  # the ranges' high bytes differ, so a character shares at most one bit
     if chinese < _MIN_PLAUSIBLE_SHARE * total or not common:
         return chinese >= _MIN_PLAUSIBLE_SHARE * total
     # Big5 read as GBK gives Han characters too, but half of them outside GB2312's common ones
-    han = {ch: n for ch, n in counts.items() if "\u4e00" <= ch <= "\u9fff"}
-    common = sum(n for ch, n in han.items() if _in_gb2312(ch))
-    return common >= _MIN_PLAUSIBLE_SHARE * sum(han.values())
+    han = _count_deleted(high, _HAN_HIGH_BYTES)
+    pairs = text.encode("gb2312", "ignore").translate(None, _ASCII_BYTES)
+    common = _count_deleted(pairs[0::2], _GB2312_HAN_LEADS)
+    return common >= _MIN_PLAUSIBLE_SHARE * han
 
 
 # Control characters (but tab and line ends), private-use code points, surrogates and the

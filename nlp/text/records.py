@@ -92,7 +92,14 @@ _FLAGS = frozenset({"is_heading", "is_item_lead"})
 
 def get_field(record: dict | str, field: str):
     """A field of a sentence record; a plain string is a record with only ``text``."""
-    return get_fields([record], field)[0]
+    # what get_fields([record], field)[0] gives, without its lists (classifiers call this per record)
+    try:
+        value = record.get(field)
+    except AttributeError:
+        value = record.get(field) if isinstance(record, dict) else _string_field(record, field)
+    if value is None:
+        return False if field in _FLAGS else ""
+    return value
 
 
 def get_fields(records: Iterable[dict | str], field: str) -> list:

@@ -28,8 +28,11 @@ __all__ = ["HEADING_SEPARATOR", "Sentence", "lead_clause", "segment", "split_spa
 
 _TERMINATORS = "。！？!?"
 _CLOSERS = "”’」』）)》"
-_SENTENCE_END_RE = re.compile(f"[{_TERMINATORS}]+[{_CLOSERS}]*")
-_ITEM_AFTER_LIST_RE = re.compile(rf"(?<=[；：;:]){ITEM_RE.pattern}")
+# Both open with a character class, which lets the regex engine skip to the next candidate
+# ("[…]+" or a lookbehind would be tried at every position).
+_SENTENCE_END_RE = re.compile(f"[{_TERMINATORS}][{_TERMINATORS}]*[{_CLOSERS}]*")
+# An item after a list's "；" or "："; the item starts one character into the match.
+_ITEM_AFTER_LIST_RE = re.compile(rf"[；：;:](?:{ITEM_RE.pattern})")
 _NEWLINE_RE = re.compile("\n")
 _LEAD_CLAUSE_RE = re.compile(r"[^。，；：！？,;:!?]+")
 
@@ -89,7 +92,7 @@ def _cut_points(text: str, headings: list[Heading]) -> list[int]:
     cuts.update(m.start() for m in _NEWLINE_RE.finditer(text))
     for heading in headings:
         cuts.update((heading.start, heading.end))
-    cuts.update(m.start() for m in _ITEM_AFTER_LIST_RE.finditer(text))
+    cuts.update(m.start() + 1 for m in _ITEM_AFTER_LIST_RE.finditer(text))
     return sorted(cuts)
 
 
@@ -142,28 +145,37 @@ def segment(text: str, report_id: str, headings: list[Heading], sections: list[S
     open_sections: list[Section] = []  # sections containing the current position, outermost first
     pending = iter(sorted(sections, key=lambda s: s.start))
     upcoming = next(pending, None)
+    # The open sections change only where one of them ends or the next one has begun: until the first
+    # sentence at or past that point they, and the path and part they give, are reused as they are.
+    changes_at = 0
+    after_text = len(text) + 1
     for index, (start, end) in enumerate(split_spans(text, headings)):
+        if start >= changes_at:
+            open_sections = [s for s in open_sections if s.end > start]
+            while upcoming is not None and upcoming.start < start:
+                if upcoming.end > start:
+                    open_sections.append(upcoming)
+                upcoming = next(pending, None)
+            changes_at = min([s.end for s in open_sections], default=after_text)
+            if upcoming is not None:
+                changes_at = min(changes_at, upcoming.start + 1)
+            # the sections started before this sentence and still open; text before the first heading is review
+            enclosing_path = open_sections[-1].path if open_sections else ()
+            enclosing_part = open_sections[-1].part if open_sections else "review"
         sentence_text = text[start:end]
         heading = heading_starts.get(start)
-        open_sections = [s for s in open_sections if s.end > start]
-        while upcoming is not None and upcoming.start < start:
-            if upcoming.end > start:
-                open_sections.append(upcoming)
-            upcoming = next(pending, None)
-        enclosing = open_sections  # sections started before this sentence and still open
-        if heading is not None or "\n" in text[previous_end:start]:
-            item = None  # an item ends at the next heading or paragraph
-        path = enclosing[-1].path if enclosing else ()
-        if heading is None and ITEM_RE.match(sentence_text):
-            item = lead_clause(sentence_text)
-        elif item is not None and heading is None:
-            path = (*path, item)
+        path = enclosing_path
         if heading is not None:
+            item = None  # an item ends at the next heading or paragraph
             part = section_at[start].part
-        elif enclosing:
-            part = enclosing[-1].part
         else:
-            part = "review"  # text before the first heading
+            if text.find("\n", previous_end, start) >= 0:
+                item = None  # and at the next paragraph
+            if ITEM_RE.match(sentence_text):
+                item = lead_clause(sentence_text)
+            elif item is not None:
+                path = (*path, item)
+            part = enclosing_part
         sentences.append(
             Sentence(
                 report_id=report_id,

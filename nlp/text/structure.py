@@ -33,7 +33,17 @@ __all__ = ["ITEM_RE", "PARTS", "Heading", "Section", "build_sections", "find_hea
 
 PARTS = ("review", "problems", "plan")
 
-_MARKER_RE = re.compile("|".join(f"(?P<l{level}>{pattern})" for level, pattern in HEADING_MARKERS.items()))
+# The markers of HEADING_MARKERS, one group per level, as one alternation: the plain form of _MARKER_RE.
+_MARKER_ALTERNATION = "|".join(f"(?P<l{level}>{pattern})" for level, pattern in HEADING_MARKERS.items())
+# The same markers opened by one character class, each level told by a lookbehind on that first
+# character: a pattern that opens with a class lets the regex engine skip to the next digit or
+# bracket, where the alternation was tried at every position of every line.  Same matches, and
+# ``lastgroup`` still names the level (tests/text/test_structure_equivalence.py holds them equal).
+_MARKER_RE = re.compile(
+    rf"[{CN_DIGITS}（(\d](?:(?<=[{CN_DIGITS}])[{CN_DIGITS}]{{0,2}}(?P<l1>、)"
+    rf"|(?<=[（(])[{CN_DIGITS}]{{1,3}}(?P<l2>[）)])"
+    r"|(?<=\d)\d?(?P<l3>[、．.])(?!\d))"
+)
 #: ``一是`` / ``二是`` … opening an enumerated item.
 ITEM_RE = re.compile(rf"[{CN_DIGITS}]{{1,3}}是")
 _TERMINATORS = "。！？!?"
