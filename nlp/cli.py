@@ -237,21 +237,24 @@ def _jobs(args: argparse.Namespace, sources: list[str]) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from nlp.classify.predict import LINE_FIELDS, REPORT_FIELDS, expand_sources, predict_sources
+    from nlp.classify.predict import LINE_FIELDS, REPORT_FIELDS, expand_sources, predict_sources, read_ahead
 
     sources = expand_sources(args.files)
-    classifier = _load_model(args, for_prediction=True)  # no scikit-learn: start-up is most of a small run
-    fields = LINE_FIELDS if args.one_per_line else REPORT_FIELDS
-    writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
-    if args.format == "csv":
-        _emit(",".join(fields) + "\n")
     jobs = _jobs(args, sources)
-    rows = predict_sources(classifier, sources, args.one_per_line, jobs, args.scheduler, args.batch_size, args.progress)
-    for row in rows:
+    with read_ahead(sources, args.one_per_line, jobs, args.scheduler, args.batch_size):  # a large report
+        classifier = _load_model(args, for_prediction=True)  # no scikit-learn: start-up is most of a small run
+        fields = LINE_FIELDS if args.one_per_line else REPORT_FIELDS
+        writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
         if args.format == "csv":
-            _emit_csv(writer, row)
-        else:
-            _emit(json.dumps(row, ensure_ascii=False) + "\n")
+            _emit(",".join(fields) + "\n")
+        rows = predict_sources(
+            classifier, sources, args.one_per_line, jobs, args.scheduler, args.batch_size, args.progress
+        )
+        for row in rows:
+            if args.format == "csv":
+                _emit_csv(writer, row)
+            else:
+                _emit(json.dumps(row, ensure_ascii=False) + "\n")
     _flush_stdout()
     return 0
 

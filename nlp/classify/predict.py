@@ -126,6 +126,11 @@ def _report(source: str) -> Report:
 
 def _inputs_for_source(source: str, one_per_line: bool) -> tuple[list, list[dict]]:
     """Classifier inputs for one source and the output rows they belong to (without labels)."""
+    read = _read_ahead.pop((source, one_per_line), None)
+    return read() if read is not None else _read_inputs(source, one_per_line)
+
+
+def _read_inputs(source: str, one_per_line: bool) -> tuple[list, list[dict]]:
     if one_per_line:
         text, source_id = _read_source(source)
         lines = [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
@@ -228,6 +233,49 @@ def worth_workers(sources: Sequence[str], batch_size: int = DEFAULT_BATCH) -> bo
         return False  # an unreadable file: reading it in this process gives the one-line error
 
 
+def _in_pieces(sources: Sequence[str], n_jobs: int | None, scheduler: str | None, batch_size: int) -> bool:
+    """Whether ``predict_sources`` labels each report in pieces: local workers, fewer batches of files than them."""
+    n_jobs, scheduler = _workers(sources, n_jobs, scheduler)
+    workers = n_jobs or default_jobs()
+    return scheduler is None and workers > 1 and len(batches(list(sources), batch_size)) < workers
+
+
+#: Sources being read ahead by :func:`read_ahead`: ``(source, one_per_line)`` -> a function for the result.
+_read_ahead: dict[tuple[str, bool], object] = {}
+
+
+@contextlib.contextmanager
+def read_ahead(
+    sources: Sequence[str],
+    one_per_line: bool = False,
+    n_jobs: int | None = 1,
+    scheduler: str | None = None,
+    batch_size: int = DEFAULT_BATCH,
+):
+    """Read and segment the first of ``sources`` in a forked worker while the block runs (the model loading, say).
+
+    Only where :func:`predict_sources` with these arguments reads the reports
+    itself and labels them in pieces (a large report); otherwise this does
+    nothing.  Inside the block, ``predict_sources`` takes the sentences read
+    ahead -- or the error reading them gave, at the same point of the rows.
+
+    Examples
+    --------
+    >>> with read_ahead(["report.txt"]):  # one worker: nothing is read ahead
+    ...     pass
+    """
+    if not sources or STDIN in sources or not _in_pieces(sources, n_jobs, scheduler, batch_size):
+        yield
+        return
+    key = (sources[0], one_per_line)
+    with in_background(partial(_read_inputs, *key)) as result:
+        _read_ahead[key] = result
+        try:
+            yield
+        finally:
+            _read_ahead.pop(key, None)
+
+
 def _predict_in_pieces(
     classifier, sources: Sequence[str], one_per_line: bool, n_jobs: int, progress: bool
 ) -> Iterator[dict]:
@@ -299,7 +347,7 @@ def predict_sources(
     workers = n_jobs or default_jobs()
     if scheduler is None:
         _load_engines(classifier, workers)
-    if scheduler is None and workers > 1 and len(tasks) < workers:
+    if _in_pieces(sources, n_jobs, scheduler, batch_size):
         yield from _predict_in_pieces(classifier, sources, one_per_line, workers, progress)
         return
     if scheduler is None and (workers == 1 or can_fork()):

@@ -425,7 +425,8 @@ def iter_tokenizers(obj, _seen: set | None = None, _depth: int = 0):
     else:
         return
     for child in children:
-        yield from iter_tokenizers(child, seen, _depth + 1)
+        if not isinstance(child, str | bytes | int | float):  # (a vocabulary holds tens of thousands)
+            yield from iter_tokenizers(child, seen, _depth + 1)
 
 
 def set_backend(estimator, backend: str) -> int:

@@ -113,7 +113,7 @@ def test_no_fork_while_another_thread_runs():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fork", [True, False], ids=["forked", "joblib"])
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "in-turn"])
 def test_one_report_labelled_in_pieces_gives_the_sequential_rows(classifier, monkeypatch, fork):
     if fork and not sys.platform.startswith("linux"):
         pytest.skip("workers are forked on Linux only")
@@ -126,6 +126,28 @@ def test_one_report_labelled_in_pieces_gives_the_sequential_rows(classifier, mon
     assert list(predict_sources(classifier, sources, n_jobs=2, one_per_line=True)) == list(
         predict_sources(classifier, sources, n_jobs=1, one_per_line=True)
     )
+
+
+def test_a_report_read_ahead_gives_the_same_rows_or_the_same_error(classifier, tmp_path, monkeypatch):
+    from nlp.classify import predict
+
+    sources = [str(SEED_FILES[3])]
+    sequential = list(predict_sources(classifier, sources, n_jobs=1))
+    monkeypatch.setattr("nlp.classify.predict.MIN_PIECE", 25)
+    with predict.read_ahead(sources, n_jobs=2):
+        assert list(predict._read_ahead) == [(sources[0], False)]  # one report, two workers: read ahead
+        assert list(predict_sources(classifier, sources, n_jobs=2)) == sequential
+        assert not predict._read_ahead  # taken
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\x00\x01\x02" * 100)
+    with predict.read_ahead([str(binary)], n_jobs=2), pytest.raises(InputError, match="binary"):
+        list(predict_sources(classifier, [str(binary)], n_jobs=2))  # the worker's error, raised here
+    assert not predict._read_ahead
+    for nothing_to_read_ahead in ({"n_jobs": 1}, {"n_jobs": 2, "scheduler": "tcp://127.0.0.1:9"}):
+        with predict.read_ahead(sources, **nothing_to_read_ahead):
+            assert not predict._read_ahead
+    with predict.read_ahead(["-"], n_jobs=2):
+        assert not predict._read_ahead  # standard input is read when it is labelled
 
 
 def test_workers_are_worth_it_for_many_files_or_much_text(tmp_path, monkeypatch):
