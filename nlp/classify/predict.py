@@ -37,6 +37,7 @@ __all__ = [
     "label_reports",
     "label_sources",
     "predict_sources",
+    "read_ahead",
     "review_threshold_of",
     "rows_for_sources",
     "worth_workers",
