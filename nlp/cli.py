@@ -241,7 +241,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     sources = expand_sources(args.files)
     jobs = _jobs(args, sources)
-    with read_ahead(sources, args.one_per_line, jobs, args.scheduler, args.batch_size):  # a large report
+    with read_ahead(sources, args.one_per_line, jobs, args.scheduler):  # a large report, while the model loads
         classifier = _load_model(args, for_prediction=True)  # no scikit-learn: start-up is most of a small run
         fields = LINE_FIELDS if args.one_per_line else REPORT_FIELDS
         writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore", lineterminator="\n")

@@ -10,10 +10,12 @@ are summarised with macro-F1 and accuracy plus 95% bootstrap intervals
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 import numpy as np
 from joblib import Parallel, delayed
+from joblib.externals.loky import get_reusable_executor
 from scipy.optimize import minimize_scalar
 from sklearn.base import clone
 from sklearn.metrics import (
@@ -26,6 +28,8 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import GridSearchCV, GroupKFold, LeaveOneGroupOut, ParameterGrid
 from tqdm.auto import tqdm
+
+from nlp.core.errors import NlpError
 
 __all__ = [
     "MACRO_F1",
@@ -484,10 +488,18 @@ def grouped_evaluation(
         fold = {"groups": sorted(set(groups[test])), "n": len(test), "best_params": best, "temperature": temperature}
         return test, predicted, proba, fold
 
-    outcomes = Parallel(n_jobs=n_jobs)(
-        delayed(run_fold)(train, test)
-        for train, test in tqdm(folds, desc=description, unit="fold", disable=not progress, leave=False)
-    )
+    try:
+        outcomes = Parallel(n_jobs=n_jobs)(
+            delayed(run_fold)(train, test)
+            for train, test in tqdm(folds, desc=description, unit="fold", disable=not progress, leave=False)
+        )
+    except BrokenProcessPool as exc:  # loky's TerminatedWorkerError is one
+        raise NlpError("a worker process died (out of memory?); retry with --jobs 1") from exc
+    finally:
+        if n_jobs not in (None, 1):
+            # joblib keeps its workers and their manager threads for the next call; a process with
+            # threads must not fork, so the fits that follow could not run two at once
+            get_reusable_executor().shutdown(wait=True)
     y_pred = np.empty(len(y), dtype=object)
     proba = np.zeros((len(y), len(classes)))
     result = GroupedResult(y_pred=y_pred, proba=proba, classes=classes)

@@ -350,9 +350,11 @@ class EmptySafe(DistinctTexts, TransformerMixin, BaseEstimator):
         return self
 
     def fit_transform(self, X, y=None):
-        # the vectorizer's own fit_transform: fitting has counted every text already
         X = list(X)
-        matrix = self._fit(X, transform=True)
+        if not isinstance(self.vectorizer, FastTfidfVectorizer):
+            # another vectorizer's fit_transform may differ from its transform in the last bit
+            return self.fit(X).transform(X)
+        matrix = self._fit(X, transform=True)  # fitting has counted every text already
         return sparse.csr_matrix((len(X), 0)) if matrix is None else matrix
 
     def _fit(self, X, transform: bool):

@@ -234,11 +234,11 @@ def worth_workers(sources: Sequence[str], batch_size: int = DEFAULT_BATCH) -> bo
         return False  # an unreadable file: reading it in this process gives the one-line error
 
 
-def _in_pieces(sources: Sequence[str], n_jobs: int | None, scheduler: str | None, batch_size: int) -> bool:
-    """Whether ``predict_sources`` labels each report in pieces: local workers, fewer batches of files than them."""
+def _in_pieces(sources: Sequence[str], n_jobs: int | None, scheduler: str | None) -> bool:
+    """Whether ``predict_sources`` labels each report in pieces: local workers, and fewer files than them."""
     n_jobs, scheduler = _workers(sources, n_jobs, scheduler)
     workers = n_jobs or default_jobs()
-    return scheduler is None and workers > 1 and len(batches(list(sources), batch_size)) < workers
+    return scheduler is None and workers > 1 and len(sources) < workers
 
 
 #: Sources being read ahead by :func:`read_ahead`: ``(source, one_per_line)`` -> a function for the result.
@@ -247,17 +247,13 @@ _read_ahead: dict[tuple[str, bool], object] = {}
 
 @contextlib.contextmanager
 def read_ahead(
-    sources: Sequence[str],
-    one_per_line: bool = False,
-    n_jobs: int | None = 1,
-    scheduler: str | None = None,
-    batch_size: int = DEFAULT_BATCH,
+    sources: Sequence[str], one_per_line: bool = False, n_jobs: int | None = 1, scheduler: str | None = None
 ):
     """Read and segment the first of ``sources`` in a forked worker while the block runs (the model loading, say).
 
     Only where :func:`predict_sources` with these arguments reads the reports
-    itself and labels them in pieces (a large report); otherwise this does
-    nothing.  Inside the block, ``predict_sources`` takes the sentences read
+    itself and labels them in pieces (fewer files than workers); otherwise this
+    does nothing.  Inside the block, ``predict_sources`` takes the sentences read
     ahead -- or the error reading them gave, at the same point of the rows.
 
     Examples
@@ -265,7 +261,7 @@ def read_ahead(
     >>> with read_ahead(["report.txt"]):  # one worker: nothing is read ahead
     ...     pass
     """
-    if not sources or STDIN in sources or not _in_pieces(sources, n_jobs, scheduler, batch_size):
+    if not sources or STDIN in sources or not _in_pieces(sources, n_jobs, scheduler):
         yield
         return
     key = (sources[0], one_per_line)
@@ -282,8 +278,8 @@ def _predict_in_pieces(
 ) -> Iterator[dict]:
     """Rows of ``sources``, read here one at a time, each one's sentences labelled in pieces on ``n_jobs`` cores.
 
-    Fewer batches of files than workers would leave cores idle -- a single
-    large report used one.  Each sentence's features and scores depend on
+    Fewer files than workers would leave cores idle -- a single large
+    report used one.  Each sentence's features and scores depend on
     that sentence alone, so the pieces give exactly the rows of one call.
     """
     threshold = review_threshold_of(classifier)
@@ -339,18 +335,21 @@ def predict_sources(
 ) -> Iterator[dict]:
     """Rows of every sentence of every source, in order, produced batch by batch.
 
-    With several local workers and fewer batches of files than workers (one
-    large report, say), the sentences of each report are labelled in pieces
-    across the workers instead; the rows are the same.
+    With several local workers and fewer files than workers (one large
+    report, say), the sentences of each report are labelled in pieces across
+    the workers instead; with fewer batches than workers, the batches are
+    made smaller so that every worker gets files.  The rows are the same.
     """
-    tasks = _tasks(classifier, sources, batch_size, one_per_line)
     n_jobs, scheduler = _workers(sources, n_jobs, scheduler)
     workers = n_jobs or default_jobs()
     if scheduler is None:
         _load_engines(classifier, workers)
-    if _in_pieces(sources, n_jobs, scheduler, batch_size):
+    if _in_pieces(sources, n_jobs, scheduler):
         yield from _predict_in_pieces(classifier, sources, one_per_line, workers, progress)
         return
+    if scheduler is None and workers > 1:
+        batch_size = min(batch_size, -(-len(sources) // workers))  # a few files: some for every worker
+    tasks = _tasks(classifier, sources, batch_size, one_per_line)
     if scheduler is None and (workers == 1 or can_fork()):
         tasks = _inherited(tasks, classifier, workers)
     for rows in _map_batches(_rows_for_batch, tasks, sources, n_jobs, scheduler, progress):

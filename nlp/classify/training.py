@@ -141,6 +141,7 @@ def train_classifier(
         evaluation["review"] = accuracy_above(labels, result.proba, result.classes, evaluation["review_threshold"])
     classifier.set_params(n_jobs=n_jobs)
     fitted, best, temperature = select_and_calibrate(classifier, records, labels, groups, grid, calibrate=True)
+    fitted.set_params(n_jobs=None)  # the saved model should not carry this machine's core count
     card = _card(reports, labels, label_files, model, best, temperature, evaluation)
     card["labels_files"] = label_provenance(records, label_files, per_file)
     used = Counter(r["report_id"] for r in records)

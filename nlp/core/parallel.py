@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import sys
 import threading
 from collections import deque
@@ -42,7 +43,9 @@ _AHEAD_PER_WORKER = 2
 
 
 def default_jobs() -> int:
-    """All cores of this machine."""
+    """All cores this process may run on (its CPU affinity, where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
     return os.cpu_count() or 1
 
 
@@ -129,12 +132,23 @@ def _send_result(func: Callable[[], Any], sender) -> None:
     try:
         result = (True, func())
     except BaseException as exc:  # the parent re-raises it
-        result = (False, exc)
+        result = (False, _portable(exc))
     try:
         sender.send(result)
-    except Exception as exc:  # a result or exception that does not pickle
+    except BrokenPipeError:
+        pass  # the parent has stopped listening: nothing to report to
+    except Exception as exc:  # a result that does not pickle
         sender.send((False, NlpError(f"a worker's result could not be sent back ({exc})")))
     sender.close()
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives pickling both ways, else an ``NlpError`` with its message."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return NlpError(f"{type(exc).__name__}: {exc}")
+    return exc
 
 
 @contextlib.contextmanager
@@ -143,8 +157,9 @@ def in_background(func: Callable[[], Any]):
 
     The child inherits this process's memory, so ``func`` may close over large
     data without pickling it; only the result is pickled back.  Where workers
-    cannot be forked (see :func:`can_fork`), ``func`` runs here, when its result
-    is asked for.  A child still running when the block exits is stopped.
+    cannot be forked (see :func:`can_fork`), in a daemonic process, or when the
+    system refuses a new process, ``func`` runs here, when its result is asked
+    for.  A child still running when the block exits is stopped.
 
     Examples
     --------
@@ -160,14 +175,20 @@ def in_background(func: Callable[[], Any]):
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_send_result, args=(func, sender), daemon=True)
-    child.start()
+    try:
+        child.start()
+    except OSError:  # no memory or process slots for a child: do the work here instead
+        receiver.close()
+        sender.close()
+        yield func
+        return
     sender.close()
 
     def result():
         try:
             done, value = receiver.recv()
         except EOFError as exc:
-            raise NlpError("a worker process died (out of memory?); retry with n_jobs=1") from exc
+            raise NlpError("a worker process died (out of memory?); retry with --jobs 1") from exc
         if not done:
             raise value
         return value
@@ -175,7 +196,7 @@ def in_background(func: Callable[[], Any]):
     try:
         yield result
     finally:
-        receiver.close()
         if child.is_alive():
             child.terminate()
         child.join()
+        receiver.close()

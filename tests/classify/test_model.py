@@ -52,15 +52,33 @@ def test_classifier_is_an_estimator(training):
         make_model("bert")
 
 
-def test_fitting_on_two_processes_gives_the_same_model(training):
+def test_fitting_on_two_processes_gives_the_same_model(training, forkable, monkeypatch):
+    import os
     import pickle
 
+    original = PolicyClassifier._text_pipeline_fitter
+
+    def marking_where_it_ran(self, X, y):
+        fit = original(self, X, y)
+
+        def fit_and_mark():
+            pipeline = fit()
+            pipeline.fitted_in_process_ = os.getpid()
+            return pipeline
+
+        return fit_and_mark
+
+    monkeypatch.setattr(PolicyClassifier, "_text_pipeline_fitter", marking_where_it_ran)
     records, labels = training
     serial = PolicyClassifier().fit(records, labels)
+    assert PolicyClassifier(n_jobs=2).fit(records, labels).text_pipeline_.fitted_in_process_ == os.getpid()  # small
+    monkeypatch.setattr("nlp.classify.model.PARALLEL_FIT_MIN_SENTENCES", 10)
     parallel = PolicyClassifier(n_jobs=2).fit(records, labels)
+    assert serial.text_pipeline_.fitted_in_process_ == os.getpid()
+    assert parallel.text_pipeline_.fitted_in_process_ != os.getpid()  # it did run in a worker
     inputs = [*records, *(r["text"] for r in records)]  # records and bare sentences: both pipelines
     assert np.array_equal(parallel.predict_proba(inputs), serial.predict_proba(inputs))
-    assert parallel.text_pipeline_ is not None
+    assert PolicyClassifier(n_jobs=np.int64(2)).fit(records, labels).text_pipeline_ is not None
     for n_jobs in (0, 1.5, True, "2"):
         with pytest.raises(ValueError, match="n_jobs"):
             PolicyClassifier(n_jobs=n_jobs).fit(records, labels)
@@ -72,7 +90,7 @@ def test_fitting_on_two_processes_gives_the_same_model(training):
     assert clone(old).get_params()["n_jobs"] is None
 
 
-def test_a_failing_background_fit_raises_here(training, monkeypatch):
+def test_a_failing_background_fit_raises_here(training, forkable, monkeypatch):
     records, labels = training
 
     def broken(self, X, y):
@@ -82,6 +100,7 @@ def test_a_failing_background_fit_raises_here(training, monkeypatch):
         return fit
 
     monkeypatch.setattr(PolicyClassifier, "_text_pipeline_fitter", broken)
+    monkeypatch.setattr("nlp.classify.model.PARALLEL_FIT_MIN_SENTENCES", 10)
     with pytest.raises(RuntimeError, match="broke"):  # raised in the child, after this process's fit succeeded
         PolicyClassifier(n_jobs=2).fit(records, labels)
 

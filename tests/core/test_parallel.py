@@ -21,10 +21,21 @@ def die(x):
     os._exit(3)  # what the out-of-memory killer does to a worker
 
 
-def test_in_background_runs_in_a_child_and_hands_back_its_result_or_error(monkeypatch):
+class TwoArgumentError(Exception):
+    def __init__(self, a, b):
+        super().__init__(f"{a} and {b}")
+
+
+def raise_two_argument_error():
+    raise TwoArgumentError("this", "that")  # pickles, but does not unpickle (its args are one string)
+
+
+def test_in_background_runs_in_a_child_and_hands_back_its_result_or_error(forkable, monkeypatch):
     with in_background(os.getpid) as result:
         assert result() != os.getpid()  # forked
     with pytest.raises(ZeroDivisionError), in_background(lambda: 1 / 0) as result:
+        result()
+    with in_background(raise_two_argument_error) as result, pytest.raises(NlpError, match="this and that"):
         result()
     with in_background(lambda: os._exit(3)) as result, pytest.raises(NlpError, match="died"):
         result()
@@ -33,6 +44,14 @@ def test_in_background_runs_in_a_child_and_hands_back_its_result_or_error(monkey
     monkeypatch.setattr("nlp.core.parallel.can_fork", lambda: False)
     with in_background(os.getpid) as result:
         assert result() == os.getpid()  # where forking is unsafe it runs here
+    monkeypatch.undo()
+
+    def refuse(self):
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr("multiprocessing.process.BaseProcess.start", refuse)
+    with in_background(os.getpid) as result:
+        assert result() == os.getpid()  # no process slots: it runs here
 
 
 def test_batches_and_order():
@@ -114,30 +133,59 @@ def test_no_fork_while_another_thread_runs():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fork", [True, False], ids=["forked", "in-turn"])
-def test_one_report_labelled_in_pieces_gives_the_sequential_rows(classifier, monkeypatch, fork):
-    if fork and not sys.platform.startswith("linux"):
-        pytest.skip("workers are forked on Linux only")
-    sources = [str(SEED_FILES[0]), str(SEED_FILES[3])]
+def test_few_reports_labelled_in_pieces_give_the_sequential_rows(classifier, monkeypatch, fork, forkable):
+    from nlp.classify import predict
+
+    sources = [str(SEED_FILES[0]), str(SEED_FILES[3])]  # fewer files than the three workers: in pieces
     sequential = list(predict_sources(classifier, sources, n_jobs=1))
     monkeypatch.setattr("nlp.classify.predict.MIN_PIECE", 25)  # the seeds have ~100 sentences: several pieces each
     monkeypatch.setattr("nlp.core.parallel.can_fork", lambda: fork)
     monkeypatch.setattr("nlp.classify.predict.can_fork", lambda: fork)
-    assert list(predict_sources(classifier, sources, n_jobs=2)) == sequential
-    assert list(predict_sources(classifier, sources, n_jobs=2, one_per_line=True)) == list(
+    scored_in = []
+    score = classifier.predict_with_scores
+
+    def score_and_note_where(inputs):
+        scored_in.append(os.getpid())  # the workers' notes stay in the workers
+        return score(inputs)
+
+    monkeypatch.setattr(classifier, "predict_with_scores", score_and_note_where)
+    assert predict._in_pieces(sources, 3, None)
+    assert list(predict_sources(classifier, sources, n_jobs=3)) == sequential
+    # with workers, this process labels one piece of each report (and a warm-up sentence); without, all of them
+    assert len(scored_in) == (1 + len(sources) if fork else 1 + 3 * len(sources))
+    assert list(predict_sources(classifier, sources, n_jobs=3, one_per_line=True)) == list(
         predict_sources(classifier, sources, n_jobs=1, one_per_line=True)
     )
 
 
-def test_a_report_read_ahead_gives_the_same_rows_or_the_same_error(classifier, tmp_path, monkeypatch):
+def test_a_few_files_are_shared_out_among_the_workers(classifier, monkeypatch):
+    from nlp.classify import predict
+
+    sources = [str(f) for f in SEED_FILES]
+    shipped = []
+    monkeypatch.setattr(predict, "_map_batches", lambda func, tasks, *rest: shipped.extend(tasks) or iter(()))
+    assert not list(predict_sources(classifier, sources, n_jobs=2))
+    assert [len(task.sources) for task in shipped] == [3, 2]  # five files for two workers, not one batch of 64
+
+
+def test_a_report_read_ahead_gives_the_same_rows_or_the_same_error(classifier, tmp_path, monkeypatch, forkable):
     from nlp.classify import predict
 
     sources = [str(SEED_FILES[3])]
     sequential = list(predict_sources(classifier, sources, n_jobs=1))
     monkeypatch.setattr("nlp.classify.predict.MIN_PIECE", 25)
+    read_inputs = predict._read_inputs
+
+    def read_and_note_where(source, one_per_line):
+        (tmp_path / "reader").write_text(str(os.getpid()))
+        return read_inputs(source, one_per_line)
+
+    monkeypatch.setattr(predict, "_read_inputs", read_and_note_where)
     with predict.read_ahead(sources, n_jobs=2):
         assert list(predict._read_ahead) == [(sources[0], False)]  # one report, two workers: read ahead
         assert list(predict_sources(classifier, sources, n_jobs=2)) == sequential
         assert not predict._read_ahead  # taken
+    assert int((tmp_path / "reader").read_text()) != os.getpid()  # read in a worker
     binary = tmp_path / "binary.txt"
     binary.write_bytes(b"\x00\x01\x02" * 100)
     with predict.read_ahead([str(binary)], n_jobs=2), pytest.raises(InputError, match="binary"):
