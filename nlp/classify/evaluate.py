@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from joblib import Parallel, delayed
-from joblib.externals.loky import get_reusable_executor
 from scipy.optimize import minimize_scalar
 from sklearn.base import clone
 from sklearn.metrics import (
@@ -495,11 +494,6 @@ def grouped_evaluation(
         )
     except BrokenProcessPool as exc:  # loky's TerminatedWorkerError is one
         raise NlpError("a worker process died (out of memory?); retry with --jobs 1") from exc
-    finally:
-        if n_jobs not in (None, 1):
-            # joblib keeps its workers and their manager threads for the next call; a process with
-            # threads must not fork, so the fits that follow could not run two at once
-            get_reusable_executor().shutdown(wait=True)
     y_pred = np.empty(len(y), dtype=object)
     proba = np.zeros((len(y), len(classes)))
     result = GroupedResult(y_pred=y_pred, proba=proba, classes=classes)

@@ -139,6 +139,12 @@ def train_classifier(
         evaluation["protocol"] = _protocol(splits)
         evaluation["review_threshold"] = review_threshold(labels, result.proba, result.classes, REVIEW_ACCURACY)
         evaluation["review"] = accuracy_above(labels, result.proba, result.classes, evaluation["review_threshold"])
+    if n_jobs not in (None, 1):
+        # joblib keeps its evaluation workers, and their manager threads, for a next call; a process
+        # with threads must not fork, so the fits below could not run their two pipelines at once
+        from joblib.externals.loky import get_reusable_executor
+
+        get_reusable_executor().shutdown(wait=True)
     classifier.set_params(n_jobs=n_jobs)
     fitted, best, temperature = select_and_calibrate(classifier, records, labels, groups, grid, calibrate=True)
     fitted.set_params(n_jobs=None)  # the saved model should not carry this machine's core count
