@@ -1,4 +1,4 @@
-"""Shared test helpers: paths of the shipped seeds and a way to run the command line."""
+"""Shared test helpers: paths of the shipped seeds, a way to run the command line, a fit marker."""
 
 from __future__ import annotations
 
@@ -48,3 +48,24 @@ def run_experiment_script(name: str, *args: str, cwd: Path = ROOT) -> subprocess
         cwd=cwd,
         timeout=600,
     )
+
+
+def mark_where_the_text_pipeline_fits(monkeypatch) -> None:
+    """Make ``PolicyClassifier`` note, on its fitted sentence-only pipeline, the process that fitted it."""
+    import os
+
+    from nlp.classify.model import PolicyClassifier
+
+    original = PolicyClassifier._text_pipeline_fitter
+
+    def marking(self, X, y):
+        fit = original(self, X, y)
+
+        def fit_and_mark():
+            pipeline = fit()
+            pipeline.fitted_in_process_ = os.getpid()
+            return pipeline
+
+        return fit_and_mark
+
+    monkeypatch.setattr(PolicyClassifier, "_text_pipeline_fitter", marking)

@@ -7,7 +7,7 @@ from nlp.classify.labels import labels_for, load_labels
 from nlp.classify.model import KeywordRuleClassifier, PolicyClassifier, make_model
 from nlp.text.corpus import load_corpus
 from nlp.text.records import sentence_records
-from tests.helpers import seed
+from tests.helpers import mark_where_the_text_pipeline_fits, seed
 
 
 @pytest.fixture(scope="module")
@@ -56,19 +56,7 @@ def test_fitting_on_two_processes_gives_the_same_model(training, forkable, monke
     import os
     import pickle
 
-    original = PolicyClassifier._text_pipeline_fitter
-
-    def marking_where_it_ran(self, X, y):
-        fit = original(self, X, y)
-
-        def fit_and_mark():
-            pipeline = fit()
-            pipeline.fitted_in_process_ = os.getpid()
-            return pipeline
-
-        return fit_and_mark
-
-    monkeypatch.setattr(PolicyClassifier, "_text_pipeline_fitter", marking_where_it_ran)
+    mark_where_the_text_pipeline_fits(monkeypatch)
     records, labels = training
     serial = PolicyClassifier().fit(records, labels)
     assert PolicyClassifier(n_jobs=2).fit(records, labels).text_pipeline_.fitted_in_process_ == os.getpid()  # small

@@ -5,34 +5,17 @@ import os
 import numpy as np
 import pytest
 
-from nlp.classify.model import PolicyClassifier
 from nlp.classify.training import train_classifier
 from nlp.text.corpus import load_corpus
 from nlp.text.records import sentence_records
-from tests.helpers import SEED_FILES
-
-
-def _marking_where_the_text_pipeline_fits(monkeypatch):
-    original = PolicyClassifier._text_pipeline_fitter
-
-    def marking(self, X, y):
-        fit = original(self, X, y)
-
-        def fit_and_mark():
-            pipeline = fit()
-            pipeline.fitted_in_process_ = os.getpid()
-            return pipeline
-
-        return fit_and_mark
-
-    monkeypatch.setattr(PolicyClassifier, "_text_pipeline_fitter", marking)
+from tests.helpers import SEED_FILES, mark_where_the_text_pipeline_fits
 
 
 @pytest.mark.slow
 def test_after_a_parallel_evaluation_the_final_fit_still_uses_two_processes(monkeypatch, forkable):
     reports = load_corpus(SEED_FILES)
     monkeypatch.setattr("nlp.classify.model.PARALLEL_FIT_MIN_SENTENCES", 10)
-    _marking_where_the_text_pipeline_fits(monkeypatch)
+    mark_where_the_text_pipeline_fits(monkeypatch)
     parallel = train_classifier(reports, eval_splits=2, n_jobs=2, n_bootstrap=20)
     assert parallel.text_pipeline_.fitted_in_process_ != os.getpid()  # joblib's workers did not block forking
     assert parallel.n_jobs is None  # the saved model does not carry this machine's core count
