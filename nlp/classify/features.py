@@ -29,12 +29,13 @@ from nlp.classify.inference import (
     LexiconCounts,
     SelectField,
     StructureColumns,
+    document_columns,
     is_plain_vocabulary,
     ngram_keys,
     remove_numbers,
 )
 from nlp.classify.labels import HeadingRuleLabeler
-from nlp.text.records import CONTEXT_SEPARATOR, FIELDS
+from nlp.text.records import FIELDS
 from nlp.text.structure import PARTS
 from nlp.text.tokenize import JiebaTokenizer
 
@@ -222,20 +223,10 @@ class FastTfidfVectorizer(FastCounts, TfidfVectorizer):
     def _learn_words(self, documents: list[str]):
         vocabulary: dict[str, int] = {}
         block_columns: dict[tuple[str, ...], tuple[int, ...]] = {}
-        line_columns: dict[str, tuple[int, ...]] = {}
-        columns: list[int] = []
-        lengths = np.empty(len(documents), dtype=np.intp)
-        for row, document in enumerate(documents):
-            start = len(columns)
-            for line in document.split(CONTEXT_SEPARATOR):  # as ``_count_words``: lines repeat across contexts
-                found = line_columns.get(line)
-                if found is None:
-                    found = line_columns[line] = _line_columns(self.tokenizer.blocks(line), block_columns, vocabulary)
-                columns += found
-            lengths[row] = len(columns) - start
-        rows = np.repeat(np.arange(len(documents)), lengths)
-        columns_array = np.array(columns, dtype=np.intp)
-        return vocabulary, self._to_matrix_from([rows], [columns_array], len(documents), len(vocabulary))
+        rows, columns = document_columns(
+            documents, {}, lambda line: _line_columns(self.tokenizer.blocks(line), block_columns, vocabulary)
+        )
+        return vocabulary, self._to_matrix_from([rows], [columns], len(documents), len(vocabulary))
 
     def _learn_chars(self, documents: list[str]):
         low, high = self.ngram_range

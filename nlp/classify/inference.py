@@ -55,6 +55,7 @@ __all__ = [
     "StructureColumns",
     "TwoPipelines",
     "distinct",
+    "document_columns",
     "is_plain_vocabulary",
     "ngram_keys",
     "normalize_rows_l2",
@@ -251,6 +252,28 @@ CODE_BITS = 21  # Unicode code points fit in 21 bits, so up to three of them fit
 _lookup_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def document_columns(documents: list[str], line_columns: dict, columns_of_line) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of every counted token of ``documents``, each line's columns worked out once.
+
+    A context is its sentences joined by line breaks, so lines repeat across
+    documents: ``line_columns`` memoises ``columns_of_line(line)`` (a tuple).
+    Column ids are gathered as plain tuples into one list and turned into an
+    array once: a numpy array per clause, line and document cost more than
+    the lookups themselves on new text.
+    """
+    columns: list[int] = []
+    lengths = np.empty(len(documents), dtype=np.intp)
+    for row, document in enumerate(documents):
+        start = len(columns)
+        for line in document.split(CONTEXT_SEPARATOR):
+            found = line_columns.get(line)
+            if found is None:
+                found = store(line_columns, line, columns_of_line(line))
+            columns += found
+        lengths[row] = len(columns) - start
+    return np.repeat(np.arange(len(documents)), lengths), np.array(columns, dtype=np.intp)
+
+
 def ngram_keys(codes: np.ndarray, n: int) -> np.ndarray:
     keys = codes[: len(codes) - n + 1].astype(np.int64)
     for k in range(1, n):
@@ -316,23 +339,11 @@ class FastCounts:
     def _count_words(self, documents: list[str]) -> sparse.csr_matrix:
         cache = self._cache()
         blocks = cache.setdefault("blocks", {})
-        lines = cache.setdefault("lines", {})
         vocabulary = self.vocabulary_
-        # Column ids as plain tuples, gathered into one list and turned into an array once: a numpy
-        # array per clause, line and document cost more than the lookups themselves on new text.
-        columns: list[int] = []
-        lengths = np.empty(len(documents), dtype=np.intp)
-        for row, document in enumerate(documents):
-            start = len(columns)
-            # a context is its sentences joined by line breaks, so lines repeat across documents
-            for line in document.split(CONTEXT_SEPARATOR):
-                found = lines.get(line)
-                if found is None:
-                    found = store(lines, line, self._line_ids(line, blocks, vocabulary))
-                columns += found
-            lengths[row] = len(columns) - start
-        rows = np.repeat(np.arange(len(documents)), lengths)
-        return self._to_matrix_from([rows], [np.array(columns, dtype=np.intp)], len(documents))
+        rows, columns = document_columns(
+            documents, cache.setdefault("lines", {}), lambda line: self._line_ids(line, blocks, vocabulary)
+        )
+        return self._to_matrix_from([rows], [columns], len(documents))
 
     def _line_ids(self, line: str, blocks: dict, vocabulary: dict) -> tuple[int, ...]:
         ids: list[int] = []
