@@ -234,6 +234,11 @@ def worth_workers(sources: Sequence[str], batch_size: int = DEFAULT_BATCH) -> bo
         return False  # an unreadable file: reading it in this process gives the one-line error
 
 
+def _build_lookup_tables(classifier) -> None:
+    """Label a record and a bare sentence, so both pipelines build their vocabulary lookup tables."""
+    classifier.predict_with_scores([{"text": "预热"}, "预热"])
+
+
 def _in_pieces(sources: Sequence[str], n_jobs: int | None, scheduler: str | None) -> bool:
     """Whether ``predict_sources`` labels each report in pieces: local workers, and fewer files than them."""
     n_jobs, scheduler = _workers(sources, n_jobs, scheduler)
@@ -283,8 +288,7 @@ def _predict_in_pieces(
     that sentence alone, so the pieces give exactly the rows of one call.
     """
     threshold = review_threshold_of(classifier)
-    # build the model's lookup tables here once: the workers forked for each report inherit them
-    classifier.predict_with_scores([{"text": "预热"}, "预热"])
+    _build_lookup_tables(classifier)  # here once: the workers forked for each report inherit them
     bar = progress_bar(total=len(sources), desc="labelling reports", unit="report", disable=not progress)
     with bar:
         for source in sources:
@@ -366,7 +370,7 @@ def _inherited(tasks: list[_Task], classifier, workers: int) -> list[_Task]:
     if not tasks:
         return tasks
     if workers > 1:
-        classifier.predict_with_scores([{"text": "预热"}, "预热"])
+        _build_lookup_tables(classifier)
     _worker_model(tasks[0].key, classifier)
     return [task._replace(classifier=None) for task in tasks]
 
