@@ -223,10 +223,10 @@ class FastTfidfVectorizer(FastCounts, TfidfVectorizer):
     def _learn_words(self, documents: list[str]):
         vocabulary: dict[str, int] = {}
         block_columns: dict[tuple[str, ...], tuple[int, ...]] = {}
-        rows, columns = document_columns(
+        indptr, columns = document_columns(
             documents, {}, lambda line: _line_columns(self.tokenizer.blocks(line), block_columns, vocabulary)
         )
-        return vocabulary, self._to_matrix_from([rows], [columns], len(documents), len(vocabulary))
+        return vocabulary, self._canonical_counts(columns, indptr, len(vocabulary))
 
     def _learn_chars(self, documents: list[str]):
         low, high = self.ngram_range

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import weakref
+from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -34,7 +35,9 @@ from nlp.text.tokenize import JiebaTokenizer
 
 __all__ = [
     "CODE_BITS",
+    "DENSE_KEYS",
     "PACKED_VOCABULARY",
+    "CharTables",
     "DistinctTexts",
     "FastCounts",
     "FrozenClassifier",
@@ -50,6 +53,7 @@ __all__ = [
     "FrozenUnion",
     "HeadingRuleColumns",
     "HeadingRules",
+    "KeyTable",
     "LexiconCounts",
     "SelectField",
     "StructureColumns",
@@ -253,7 +257,7 @@ _lookup_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def document_columns(documents: list[str], line_columns: dict, columns_of_line) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column of every counted token of ``documents``, each line's columns worked out once.
+    """Row pointers and columns of every counted token of ``documents`` (CSR layout), each line worked out once.
 
     A context is its sentences joined by line breaks, so lines repeat across
     documents: ``line_columns`` memoises ``columns_of_line(line)`` (a tuple).
@@ -262,16 +266,15 @@ def document_columns(documents: list[str], line_columns: dict, columns_of_line) 
     the lookups themselves on new text.
     """
     columns: list[int] = []
-    lengths = np.empty(len(documents), dtype=np.intp)
-    for row, document in enumerate(documents):
-        start = len(columns)
+    indptr = np.zeros(len(documents) + 1, dtype=np.intp)
+    for row, document in enumerate(documents, 1):
         for line in document.split(CONTEXT_SEPARATOR):
             found = line_columns.get(line)
             if found is None:
                 found = store(line_columns, line, columns_of_line(line))
             columns += found
-        lengths[row] = len(columns) - start
-    return np.repeat(np.arange(len(documents)), lengths), np.array(columns, dtype=np.intp)
+        indptr[row] = len(columns)
+    return indptr, np.array(columns, dtype=np.intp)
 
 
 def ngram_keys(codes: np.ndarray, n: int) -> np.ndarray:
@@ -290,6 +293,111 @@ def is_plain_vocabulary(vocabulary) -> bool:
     return isinstance(vocabulary, dict) and all(
         type(term) is str and type(column) is int for term, column in vocabulary.items()
     )
+
+
+#: Largest key space held as a dense array by :class:`KeyTable` (entries); larger ones are searched.
+DENSE_KEYS = 2**22
+
+
+class KeyTable(NamedTuple):
+    """Values of non-negative integer keys, -1 for a missing key: a dense array or sorted keys.
+
+    Examples
+    --------
+    >>> table = KeyTable.of(np.array([5, 2]), np.array([0, 1]), key_space=8)
+    >>> table.look_up(np.array([2, 3, 5])).tolist()
+    [1, -1, 0]
+    """
+
+    dense: np.ndarray | None
+    keys: np.ndarray | None
+    values: np.ndarray | None
+
+    @classmethod
+    def of(cls, keys: np.ndarray, values: np.ndarray, key_space: int) -> KeyTable:
+        if key_space <= DENSE_KEYS:
+            small = len(values) == 0 or values.max() < np.iinfo(np.int16).max
+            dense = np.full(key_space, -1, dtype=np.int16 if small else np.intp)
+            dense[keys] = values
+            return cls(dense, None, None)
+        order = np.argsort(keys)
+        return cls(None, keys[order], values[order])
+
+    def look_up(self, queries: np.ndarray) -> np.ndarray:
+        if self.dense is not None:
+            return self.dense[queries]
+        found = np.full(len(queries), -1, dtype=np.intp)
+        if len(self.keys):
+            position = np.minimum(np.searchsorted(self.keys, queries), len(self.keys) - 1)
+            hit = self.keys[position] == queries
+            found[hit] = self.values[position[hit]]
+        return found
+
+
+class CharTables(NamedTuple):
+    """A character n-gram vocabulary (n = 1 to 3) as integer lookups, for counting n-grams with numpy.
+
+    Characters get ids 1..K in ``by_code`` (0: not in the vocabulary).  A
+    bigram's key is ``a * (K + 1) + b``; a trigram's is the id of its first
+    two characters among the trigrams' prefixes (``prefixes``), times
+    ``K + 1``, plus its third: every key space is small enough to be mostly
+    a dense array, where searching sorted 63-bit keys cost most of the time.
+    """
+
+    separator: str  # a character outside the vocabulary, put between documents
+    by_code: np.ndarray  # code point -> character id; the last entry (0) stands for every larger code point
+    base: int  # K + 1
+    by_length: dict  # n -> KeyTable of n-gram keys -> columns
+    prefixes: KeyTable  # bigram key -> prefix id of the trigrams starting with it
+
+    @classmethod
+    def of(cls, vocabulary: dict[str, int]) -> CharTables:
+        alphabet = sorted(set("".join(vocabulary)))
+        codes = np.array([ord(c) for c in alphabet], dtype=np.intp)
+        by_code = np.zeros(int(codes.max(initial=0)) + 2, dtype=np.int32)
+        by_code[codes] = np.arange(1, len(alphabet) + 1)
+        base = len(alphabet) + 1
+        separator = chr(next(code for code in range(len(alphabet) + 1) if chr(code) not in alphabet))
+        grams: dict[int, tuple[list, list]] = {}
+        for ngram, column in vocabulary.items():
+            ids, columns = grams.setdefault(len(ngram), ([], []))
+            ids.append(by_code[[ord(c) for c in ngram]])
+            columns.append(column)
+        as_arrays = {n: (np.array(ids).reshape(len(ids), n), np.array(cols)) for n, (ids, cols) in grams.items()}
+        by_length, prefixes = {}, KeyTable.of(np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), 0)
+        for n, (ids, columns) in as_arrays.items():
+            keys = ids[:, 0].astype(np.intp)
+            if n >= 2:
+                keys = keys * base + ids[:, 1]
+            if n == 3:
+                prefix_keys, prefix_ids = np.unique(keys, return_inverse=True)
+                prefixes = KeyTable.of(prefix_keys, np.arange(len(prefix_keys)), base * base)
+                keys = prefix_ids.reshape(-1) * base + ids[:, 2]
+                key_space = len(prefix_keys) * base
+            else:
+                key_space = base**n
+            by_length[n] = KeyTable.of(keys, columns, key_space)
+        return cls(separator, by_code, base, by_length, prefixes)
+
+    def char_ids(self, codes: np.ndarray) -> np.ndarray:
+        return self.by_code[np.minimum(codes, len(self.by_code) - 1)].astype(np.intp)
+
+    def columns(self, ids: np.ndarray, n: int, positions: int) -> np.ndarray:
+        """The column of the n-gram starting at each of the first ``positions`` ids, -1 where none."""
+        table = self.by_length.get(n)
+        if table is None:
+            return np.full(positions, -1, dtype=np.intp)
+        first = ids[:positions]
+        if n == 1:
+            return table.look_up(first)
+        bigrams = first * self.base + ids[1 : positions + 1]
+        if n == 2:
+            return table.look_up(bigrams)
+        prefix = self.prefixes.look_up(bigrams)
+        found = np.full(positions, -1, dtype=np.intp)
+        starts = np.flatnonzero(prefix >= 0)  # only where the first two characters begin some trigram
+        found[starts] = table.look_up(prefix[starts].astype(np.intp) * self.base + ids[starts + 2])
+        return found
 
 
 class FastCounts:
@@ -340,10 +448,10 @@ class FastCounts:
         cache = self._cache()
         blocks = cache.setdefault("blocks", {})
         vocabulary = self.vocabulary_
-        rows, columns = document_columns(
+        indptr, columns = document_columns(
             documents, cache.setdefault("lines", {}), lambda line: self._line_ids(line, blocks, vocabulary)
         )
-        return self._to_matrix_from([rows], [columns], len(documents))
+        return self._canonical_counts(columns, indptr)
 
     def _line_ids(self, line: str, blocks: dict, vocabulary: dict) -> tuple[int, ...]:
         ids: list[int] = []
@@ -354,51 +462,57 @@ class FastCounts:
             ids += found
         return tuple(ids)
 
-    def _char_tables(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    def _char_tables(self) -> CharTables:
         cache = self._cache()
-        if "tables" not in cache:
-            by_length: dict[int, tuple[list, list]] = {}
-            for ngram, column in self.vocabulary_.items():
-                ngrams, columns = by_length.setdefault(len(ngram), ([], []))
-                ngrams.append(ngram)
-                columns.append(column)
-            tables = {}
-            for n, (ngrams, columns) in by_length.items():
-                # the n-grams of one length side by side: one row of code points each, one key per row
-                codes = np.frombuffer("".join(ngrams).encode("utf-32-le"), dtype=np.uint32).reshape(len(ngrams), n)
-                keys = codes[:, 0].astype(np.int64)
-                for k in range(1, n):
-                    keys = (keys << CODE_BITS) | codes[:, k]
-                order = np.argsort(keys)
-                tables[n] = (keys[order], np.asarray(columns, dtype=np.intp)[order])
-            cache["tables"] = tables
-        return cache["tables"]
+        if "char_tables" not in cache:
+            cache["char_tables"] = CharTables.of(self.vocabulary_)
+        return cache["char_tables"]
+
+    def _char_texts(self, documents: list[str]) -> list[str]:
+        """The documents as the char analyzer sees them (preprocessed, runs of white space as one space)."""
+        preprocess = self.build_preprocessor()
+        return [_WHITE_SPACES.sub(" ", preprocess(self.decode(d))) for d in documents]
 
     def _char_codes(self, documents: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """All documents' code points in one array (as the char analyzer sees them), and each one's document."""
-        preprocess = self.build_preprocessor()
-        texts = [_WHITE_SPACES.sub(" ", preprocess(self.decode(d))) for d in documents]
+        texts = self._char_texts(documents)
         lengths = np.fromiter((len(t) for t in texts), dtype=np.intp, count=len(texts))
         codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
         return codes, np.repeat(np.arange(len(texts)), lengths)
 
     def _count_chars(self, documents: list[str]) -> sparse.csr_matrix:
         tables = self._char_tables()
+        texts = self._char_texts(documents)
+        # one separator after every document: an n-gram across two documents holds it and matches nothing
+        joined = tables.separator.join(texts) + tables.separator * 3
+        ids = tables.char_ids(np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32))
+        positions = len(ids) - 2  # every character and separator starts at most one n-gram of each length
         low, high = self.ngram_range
-        codes, owner = self._char_codes(documents)
-        rows, columns = [], []
+        columns = np.full((positions, high - low + 1), -1, dtype=np.intp)
         for n in range(low, high + 1):
-            if n not in tables or len(codes) < n:
-                continue
-            keys, table_columns = tables[n]
-            ngrams = ngram_keys(codes, n)
-            position = np.searchsorted(keys, ngrams)
-            position[position == len(keys)] = 0
-            # an n-gram counts only if it starts and ends in the same document
-            hit = (keys[position] == ngrams) & (owner[: len(ngrams)] == owner[n - 1 :])
-            rows.append(owner[: len(ngrams)][hit])
-            columns.append(table_columns[position[hit]])
-        return self._to_matrix_from(rows, columns, len(documents))
+            columns[:, n - low] = tables.columns(ids, n, positions)
+        # columns row by row are the documents' n-grams in order: no sorting by document is needed
+        found = columns >= 0
+        per_position = found.sum(axis=1)
+        starts = np.zeros(len(texts), dtype=np.intp)
+        np.cumsum([len(t) + 1 for t in texts[:-1]], out=starts[1:])
+        indptr = np.zeros(len(texts) + 1, dtype=np.intp)
+        if len(texts):
+            np.cumsum(np.add.reduceat(per_position, starts), out=indptr[1:])
+        return self._canonical_counts(columns[found], indptr)
+
+    def _canonical_counts(
+        self, columns: np.ndarray, indptr: np.ndarray, n_columns: int | None = None
+    ) -> sparse.csr_matrix:
+        """Counts of the ``columns`` of each row (CSR row pointers ``indptr``), duplicates summed, indices sorted.
+
+        The entries come grouped by row already, so no (row, column) sort is needed, only each row's own.
+        """
+        values = np.ones(len(columns), dtype=self.dtype)
+        shape = (len(indptr) - 1, len(self.vocabulary_) if n_columns is None else n_columns)
+        counts = sparse.csr_matrix((values, columns, indptr), shape=shape)
+        counts.sum_duplicates()
+        return counts
 
     def _to_matrix_from(
         self, rows: list[np.ndarray], columns: list[np.ndarray], n_documents: int, n_columns: int | None = None

@@ -108,6 +108,29 @@ def _same_matrix(a, b) -> bool:
     )
 
 
+@pytest.mark.parametrize("dense_keys", [None, 0])  # the default key tables, and every table searched
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (2, 3), (3, 3), (1, 3)])
+def test_char_counts_are_scikit_learns(monkeypatch, dense_keys, ngram_range):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from nlp.classify import inference
+    from nlp.classify.features import FastTfidfVectorizer
+    from nlp.text.corpus import load_corpus
+    from nlp.text.records import sentence_records
+    from tests.helpers import SEED_FILES
+
+    if dense_keys is not None:
+        monkeypatch.setattr(inference, "DENSE_KEYS", dense_keys)
+    train = [r["text"] for r in sentence_records(load_corpus(SEED_FILES[:2]))] + ["😀好😀", "\x00中"]
+    # documents that end or start where an n-gram of the vocabulary would run on, and characters outside it
+    test = [r["text"] for r in sentence_records(load_corpus(SEED_FILES[2:4]))]
+    test += ["", "好", "  a  b ", "\x00中\x00", "😀好😀", "中", "华", "中华人民", "\x01\x02"]
+    fast = FastTfidfVectorizer(analyzer="char", ngram_range=ngram_range, min_df=2).fit(train)
+    expected = CountVectorizer(analyzer="char", ngram_range=ngram_range, vocabulary=fast.vocabulary_).transform(test)
+    assert _same_matrix(fast._count_chars(test), expected)
+    assert fast._count_chars([]).shape == (0, len(fast.vocabulary_))
+
+
 FAST_FIT_SETTINGS = [
     {"sublinear_tf": True},  # words, as word_tfidf
     {"min_df": 2, "max_df": 0.5},  # the context block's pruning
