@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
-import json
 import os
 import sys
+from functools import partial
 from pathlib import Path
 
 from nlp.core.errors import InputError, NlpError, OutputError
@@ -237,35 +236,32 @@ def _jobs(args: argparse.Namespace, sources: list[str]) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from nlp.classify.predict import LINE_FIELDS, REPORT_FIELDS, expand_sources, predict_sources, read_ahead
+    from nlp.classify.predict import (
+        LINE_FIELDS,
+        REPORT_FIELDS,
+        csv_text,
+        expand_sources,
+        jsonl_text,
+        predict_text,
+        read_ahead,
+    )
 
     sources = expand_sources(args.files)
     jobs = _jobs(args, sources)
     with read_ahead(sources, args.one_per_line, jobs, args.scheduler):  # a large report, while the model loads
         classifier = _load_model(args, for_prediction=True)  # no scikit-learn: start-up is most of a small run
         fields = LINE_FIELDS if args.one_per_line else REPORT_FIELDS
-        writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
         if args.format == "csv":
             _emit(",".join(fields) + "\n")
-        rows = predict_sources(
-            classifier, sources, args.one_per_line, jobs, args.scheduler, args.batch_size, args.progress
+        # the workers format their own rows: this process only writes them out
+        format_rows = partial(csv_text, fields=fields) if args.format == "csv" else jsonl_text
+        texts = predict_text(
+            classifier, sources, format_rows, args.one_per_line, jobs, args.scheduler, args.batch_size, args.progress
         )
-        for row in rows:
-            if args.format == "csv":
-                _emit_csv(writer, row)
-            else:
-                _emit(json.dumps(row, ensure_ascii=False) + "\n")
+        for text in texts:
+            _emit(text)
     _flush_stdout()
     return 0
-
-
-def _emit_csv(writer: csv.DictWriter, row: dict) -> None:
-    try:
-        writer.writerow(row)
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        raise StdoutError(f"cannot write to standard output: {os_reason(exc)}") from exc
 
 
 def _add_scale_options(parser: argparse.ArgumentParser) -> None:

@@ -223,10 +223,10 @@ class FastTfidfVectorizer(FastCounts, TfidfVectorizer):
     def _learn_words(self, documents: list[str]):
         vocabulary: dict[str, int] = {}
         block_columns: dict[tuple[str, ...], tuple[int, ...]] = {}
-        indptr, columns = document_columns(
+        counted = document_columns(
             documents, {}, lambda line: _line_columns(self.tokenizer.blocks(line), block_columns, vocabulary)
         )
-        return vocabulary, self._canonical_counts(columns, indptr, len(vocabulary))
+        return vocabulary, self._canonical_counts(counted.columns, counted.indptr, len(vocabulary), counted.times)
 
     def _learn_chars(self, documents: list[str]):
         low, high = self.ngram_range

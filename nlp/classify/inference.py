@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections import Counter
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
@@ -39,6 +41,7 @@ __all__ = [
     "PACKED_VOCABULARY",
     "CharTables",
     "DistinctTexts",
+    "DocumentColumns",
     "FastCounts",
     "FrozenClassifier",
     "FrozenEmptySafe",
@@ -58,6 +61,7 @@ __all__ = [
     "SelectField",
     "StructureColumns",
     "TwoPipelines",
+    "counted_lines",
     "distinct",
     "document_columns",
     "is_plain_vocabulary",
@@ -186,10 +190,12 @@ class LexiconCounts:
     def _counts(text: str, regexes: list, line_counts: dict) -> list[int]:
         """Term counts per category; a context is summed over its lines, each counted once per process."""
         total = None
-        for line in text.split(CONTEXT_SEPARATOR):
+        for line, times in counted_lines(text):
             found = line_counts.get(line)
             if found is None:
                 found = store(line_counts, line, [len(regex.findall(line)) for regex in regexes])
+            if times > 1:
+                found = [times * count for count in found]
             total = found if total is None else [a + b for a, b in zip(total, found, strict=True)]
         return total
 
@@ -256,8 +262,33 @@ CODE_BITS = 21  # Unicode code points fit in 21 bits, so up to three of them fit
 _lookup_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def document_columns(documents: list[str], line_columns: dict, columns_of_line) -> tuple[np.ndarray, np.ndarray]:
-    """Row pointers and columns of every counted token of ``documents`` (CSR layout), each line worked out once.
+def counted_lines(document: str) -> Iterable[tuple[str, int]]:
+    """``(line, times)`` of each distinct line of a document, in order of first appearance.
+
+    A unit's context repeats a sentence as often as the unit does (a report
+    with the same heading in every chapter, or pasted twice): its counts are
+    then worked out once per distinct line and multiplied, not summed line
+    by line.  Counts are whole numbers, so the sums are exactly the same.
+
+    Examples
+    --------
+    >>> list(counted_lines("甲\\n乙\\n甲"))
+    [('甲', 2), ('乙', 1)]
+    """
+    lines = document.split(CONTEXT_SEPARATOR)
+    return ((lines[0], 1),) if len(lines) == 1 else Counter(lines).items()
+
+
+class DocumentColumns(NamedTuple):
+    """Counted tokens of documents in CSR layout: row pointers, columns, and how often each is counted."""
+
+    indptr: np.ndarray
+    columns: np.ndarray
+    times: np.ndarray | None  # None: each column once
+
+
+def document_columns(documents: list[str], line_columns: dict, columns_of_line) -> DocumentColumns:
+    """Every counted token of ``documents``, each line worked out once.
 
     A context is its sentences joined by line breaks, so lines repeat across
     documents: ``line_columns`` memoises ``columns_of_line(line)`` (a tuple).
@@ -266,15 +297,23 @@ def document_columns(documents: list[str], line_columns: dict, columns_of_line) 
     the lookups themselves on new text.
     """
     columns: list[int] = []
+    repeated: list[tuple[int, int, int]] = []  # (start, end, times) of the columns of a line seen `times` times
     indptr = np.zeros(len(documents) + 1, dtype=np.intp)
     for row, document in enumerate(documents, 1):
-        for line in document.split(CONTEXT_SEPARATOR):
+        for line, times in counted_lines(document):
             found = line_columns.get(line)
             if found is None:
                 found = store(line_columns, line, columns_of_line(line))
+            if times > 1 and found:
+                repeated.append((len(columns), len(columns) + len(found), times))
             columns += found
         indptr[row] = len(columns)
-    return indptr, np.array(columns, dtype=np.intp)
+    times = None
+    if repeated:
+        times = np.ones(len(columns))
+        for start, end, count in repeated:
+            times[start:end] = count
+    return DocumentColumns(indptr, np.array(columns, dtype=np.intp), times)
 
 
 def ngram_keys(codes: np.ndarray, n: int) -> np.ndarray:
@@ -360,10 +399,14 @@ class CharTables(NamedTuple):
         separator = chr(next(code for code in range(len(alphabet) + 1) if chr(code) not in alphabet))
         grams: dict[int, tuple[list, list]] = {}
         for ngram, column in vocabulary.items():
-            ids, columns = grams.setdefault(len(ngram), ([], []))
-            ids.append(by_code[[ord(c) for c in ngram]])
+            ngrams, columns = grams.setdefault(len(ngram), ([], []))
+            ngrams.append(ngram)
             columns.append(column)
-        as_arrays = {n: (np.array(ids).reshape(len(ids), n), np.array(cols)) for n, (ids, cols) in grams.items()}
+        as_arrays = {}
+        for n, (ngrams, columns) in grams.items():
+            # the n-grams of one length side by side: one row of character ids each
+            codes = np.frombuffer("".join(ngrams).encode("utf-32-le"), dtype=np.uint32).reshape(len(ngrams), n)
+            as_arrays[n] = (by_code[codes].astype(np.intp), np.array(columns, dtype=np.intp))
         by_length, prefixes = {}, KeyTable.of(np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), 0)
         for n, (ids, columns) in as_arrays.items():
             keys = ids[:, 0].astype(np.intp)
@@ -448,10 +491,10 @@ class FastCounts:
         cache = self._cache()
         blocks = cache.setdefault("blocks", {})
         vocabulary = self.vocabulary_
-        indptr, columns = document_columns(
+        counted = document_columns(
             documents, cache.setdefault("lines", {}), lambda line: self._line_ids(line, blocks, vocabulary)
         )
-        return self._canonical_counts(columns, indptr)
+        return self._canonical_counts(counted.columns, counted.indptr, times=counted.times)
 
     def _line_ids(self, line: str, blocks: dict, vocabulary: dict) -> tuple[int, ...]:
         ids: list[int] = []
@@ -502,13 +545,14 @@ class FastCounts:
         return self._canonical_counts(columns[found], indptr)
 
     def _canonical_counts(
-        self, columns: np.ndarray, indptr: np.ndarray, n_columns: int | None = None
+        self, columns: np.ndarray, indptr: np.ndarray, n_columns: int | None = None, times: np.ndarray | None = None
     ) -> sparse.csr_matrix:
         """Counts of the ``columns`` of each row (CSR row pointers ``indptr``), duplicates summed, indices sorted.
 
-        The entries come grouped by row already, so no (row, column) sort is needed, only each row's own.
+        Each column counts once, or ``times[i]`` times.  The entries come grouped by row
+        already, so no (row, column) sort is needed, only each row's own.
         """
-        values = np.ones(len(columns), dtype=self.dtype)
+        values = np.ones(len(columns), dtype=self.dtype) if times is None else times.astype(self.dtype)
         shape = (len(indptr) - 1, len(self.vocabulary_) if n_columns is None else n_columns)
         counts = sparse.csr_matrix((values, columns, indptr), shape=shape)
         counts.sum_duplicates()

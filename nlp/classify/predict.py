@@ -8,9 +8,12 @@ is done, so memory stays flat however many reports there are.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
+import json
 import os
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from typing import NamedTuple
 
@@ -33,10 +36,13 @@ __all__ = [
     "SPLIT_BYTES",
     "STDIN",
     "codebook_proba",
+    "csv_text",
     "expand_sources",
+    "jsonl_text",
     "label_reports",
     "label_sources",
     "predict_sources",
+    "predict_text",
     "read_ahead",
     "review_threshold_of",
     "rows_for_sources",
@@ -184,21 +190,26 @@ def _worker_model(key: str, classifier):
 
 
 class _Task(NamedTuple):
-    """One batch of files for a worker; ``option`` is ``one_per_line`` or ``(hand labels, with_proba)``."""
+    """One batch of files for a worker; ``option`` is ``one_per_line`` or ``(hand labels, with_proba)``.
+
+    ``finish`` turns the batch's rows into what the worker sends back (the rows themselves, or their text).
+    """
 
     key: str
     classifier: object
     sources: list[str]
     option: object
+    finish: Callable = list
 
 
-def _tasks(classifier, sources: Sequence[str], batch_size: int, option) -> list[_Task]:
+def _tasks(classifier, sources: Sequence[str], batch_size: int, option, finish: Callable = list) -> list[_Task]:
     key = uuid.uuid4().hex
-    return [_Task(key, classifier, batch, option) for batch in batches(list(sources), batch_size)]
+    return [_Task(key, classifier, batch, option, finish) for batch in batches(list(sources), batch_size)]
 
 
-def _rows_for_batch(task: _Task) -> list[dict]:
-    return rows_for_sources(_worker_model(task.key, task.classifier), task.sources, one_per_line=task.option)
+def _rows_for_batch(task: _Task):
+    rows = rows_for_sources(_worker_model(task.key, task.classifier), task.sources, one_per_line=task.option)
+    return task.finish(rows)
 
 
 def _workers(sources: Sequence[str], n_jobs: int | None, scheduler: str | None) -> tuple[int | None, str | None]:
@@ -279,9 +290,9 @@ def read_ahead(
 
 
 def _predict_in_pieces(
-    classifier, sources: Sequence[str], one_per_line: bool, n_jobs: int, progress: bool
-) -> Iterator[dict]:
-    """Rows of ``sources``, read here one at a time, each one's sentences labelled in pieces on ``n_jobs`` cores.
+    classifier, sources: Sequence[str], one_per_line: bool, n_jobs: int, progress: bool, finish: Callable
+) -> Iterator:
+    """``finish`` of the rows of ``sources``, read here one at a time, each one's sentences labelled in pieces.
 
     Fewer files than workers would leave cores idle -- a single large
     report used one.  Each sentence's features and scores depend on
@@ -293,28 +304,28 @@ def _predict_in_pieces(
     with bar:
         for source in sources:
             inputs, base = _inputs_for_source(source, one_per_line)
-            yield from _labelled_rows(base, _score_in_pieces(classifier, inputs, n_jobs), threshold)
+            yield from _finish_in_pieces(partial(_finish_piece, classifier, threshold, finish), inputs, base, n_jobs)
             bar.update(1)
 
 
-def _score_in_pieces(classifier, inputs: list, n_jobs: int) -> list[tuple[str, float]]:
-    """``predict_with_scores`` of ``inputs``: the first piece here, the others in forked workers at once.
+def _finish_piece(classifier, threshold: float, finish: Callable, inputs: list, base: list[dict]):
+    return finish(_labelled_rows(base, classifier.predict_with_scores(inputs), threshold))
 
-    A forked worker inherits the sentences and the model, so only its scores
-    are pickled -- shipping the sentences (with their section contexts) to
-    pool workers cost as much as labelling them.  Where workers cannot be
-    forked, the pieces are labelled here one after another.
+
+def _finish_in_pieces(finish_piece: Callable, inputs: list, base: list[dict], n_jobs: int) -> list:
+    """``finish_piece(inputs, base)`` of each piece of the sentences: the first here, the others in forked workers.
+
+    A forked worker inherits the sentences and the model, so only what it
+    finishes (rows, or their text) is pickled -- shipping the sentences (with
+    their section contexts) to pool workers cost as much as labelling them.
+    Where workers cannot be forked, the pieces are finished here one after another.
     """
     size = max(MIN_PIECE, -(-len(inputs) // n_jobs))
-    pieces = [inputs[start : start + size] for start in range(0, len(inputs), size)]
-    if len(pieces) < 2:
-        return classifier.predict_with_scores(inputs)
+    starts = range(0, len(inputs), size)
+    pieces = [partial(finish_piece, inputs[start : start + size], base[start : start + size]) for start in starts]
     with contextlib.ExitStack() as workers:
-        others = [workers.enter_context(in_background(partial(classifier.predict_with_scores, p))) for p in pieces[1:]]
-        scored = list(classifier.predict_with_scores(pieces[0]))
-        for result in others:
-            scored += result()
-    return scored
+        others = [workers.enter_context(in_background(piece)) for piece in pieces[1:]]
+        return [pieces[0](), *(result() for result in others)]
 
 
 def _load_engines(classifier, workers: int) -> None:
@@ -344,20 +355,75 @@ def predict_sources(
     the workers instead; with fewer batches than workers, the batches are
     made smaller so that every worker gets files.  The rows are the same.
     """
+    for rows in _finished(classifier, sources, list, one_per_line, n_jobs, scheduler, batch_size, progress):
+        yield from rows
+
+
+def predict_text(
+    classifier,
+    sources: Sequence[str],
+    format_rows: Callable[[list[dict]], str],
+    one_per_line: bool = False,
+    n_jobs: int | None = 1,
+    scheduler: str | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    progress: bool = False,
+) -> Iterator[str]:
+    """The rows of :func:`predict_sources` as text, ``format_rows`` of a batch at a time, in order.
+
+    The workers format their own rows (``format_rows`` must pickle, e.g.
+    :func:`jsonl_text`), so this process only writes the text out: formatting
+    and shipping a dict per sentence was a fifth of labelling a corpus.
+
+    Examples
+    --------
+    >>> text = "".join(predict_text(classifier, ["report.txt"], jsonl_text))  # doctest: +SKIP
+    """
+    yield from _finished(classifier, sources, format_rows, one_per_line, n_jobs, scheduler, batch_size, progress)
+
+
+def _finished(classifier, sources, finish: Callable, one_per_line, n_jobs, scheduler, batch_size, progress) -> Iterator:
+    """``finish`` of the rows of each batch (or piece of a report), in order."""
     n_jobs, scheduler = _workers(sources, n_jobs, scheduler)
     workers = n_jobs or default_jobs()
     if scheduler is None:
         _load_engines(classifier, workers)
     if _in_pieces(sources, n_jobs, scheduler):
-        yield from _predict_in_pieces(classifier, sources, one_per_line, workers, progress)
+        yield from _predict_in_pieces(classifier, sources, one_per_line, workers, progress, finish)
         return
     if scheduler is None and workers > 1:
         batch_size = min(batch_size, -(-len(sources) // workers))  # a few files: some for every worker
-    tasks = _tasks(classifier, sources, batch_size, one_per_line)
+    tasks = _tasks(classifier, sources, batch_size, one_per_line, finish)
     if scheduler is None and (workers == 1 or can_fork()):
         tasks = _inherited(tasks, classifier, workers)
-    for rows in _map_batches(_rows_for_batch, tasks, sources, n_jobs, scheduler, progress):
-        yield from rows
+    yield from _map_batches(_rows_for_batch, tasks, sources, n_jobs, scheduler, progress)
+
+
+_JSON_ROW = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(row, ensure_ascii=False), built once
+
+
+def jsonl_text(rows: list[dict]) -> str:
+    """Rows as JSON lines (UTF-8 text, one object per line).
+
+    Examples
+    --------
+    >>> jsonl_text([{"text": "乡村振兴", "score": 0.9}])
+    '{"text": "乡村振兴", "score": 0.9}\\n'
+    """
+    return "".join([_JSON_ROW(row) + "\n" for row in rows])
+
+
+def csv_text(rows: list[dict], fields: Sequence[str]) -> str:
+    """Rows as CSV lines with the columns ``fields`` (no header; other keys are left out).
+
+    Examples
+    --------
+    >>> csv_text([{"text": "乡村振兴, 产业", "score": 0.9, "other": 1}], ["text", "score"])
+    '"乡村振兴, 产业",0.9\\n'
+    """
+    out = io.StringIO()
+    csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n").writerows(rows)
+    return out.getvalue()
 
 
 def _inherited(tasks: list[_Task], classifier, workers: int) -> list[_Task]:

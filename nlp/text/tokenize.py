@@ -22,7 +22,7 @@ import importlib.util
 import logging
 import re
 import threading
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import chain, repeat
 from pathlib import Path
 from typing import NamedTuple
@@ -215,10 +215,16 @@ def _memos(settings: TokenizerSettings) -> _Memos:
 
 
 def _raw_cut(settings: TokenizerSettings, block: str) -> list[str]:
+    return _cutter(settings)(block)
+
+
+def _cutter(settings: TokenizerSettings):
+    """The engine's cut of one block, as a function: the engine looked up once per text, not once per clause."""
     engine = get_engine(settings.backend, settings.user_dict, settings.user_dict_sha256)
     if settings.backend == "jieba":
-        return engine.lcut(block, HMM=settings.hmm)
-    return engine.cut(block, settings.hmm)
+        return partial(engine.lcut, HMM=settings.hmm)
+    cut, hmm = engine.cut, settings.hmm
+    return lambda block: cut(block, hmm)
 
 
 def _pieces(text: str) -> list[tuple[bool, str]]:
@@ -243,19 +249,23 @@ def _cut(settings: TokenizerSettings, text: str) -> list[str]:
 
 def _keep(raw_tokens, settings: TokenizerSettings, decisions: dict) -> tuple[str, ...]:
     """The tokens that survive normalisation, the length limit and the stopword list."""
-    kept = []
-    stopwords = _load_stopwords(settings.stopwords, settings.stopwords_sha256)
-    for raw in raw_tokens:
-        # raw token -> kept token ("" when dropped); the same few thousand words recur in every report
-        token = decisions.get(raw)
-        if token is None:
-            token = normalize_token(raw, settings.keep_numbers)
-            if len(token) < settings.min_length or token in stopwords:
-                token = ""
-            store(decisions, raw, token)
-        if token:
-            kept.append(token)
-    return tuple(kept)
+    # raw token -> kept token ("" when dropped); the same few thousand words recur in every report
+    raw_tokens = list(raw_tokens)
+    tokens = list(map(decisions.get, raw_tokens))
+    if None in tokens:
+        stopwords = _load_stopwords(settings.stopwords, settings.stopwords_sha256)
+        tokens = [
+            _decide(raw, settings, stopwords, decisions) if token is None else token
+            for raw, token in zip(raw_tokens, tokens, strict=True)
+        ]
+    return tuple(filter(None, tokens))
+
+
+def _decide(raw: str, settings: TokenizerSettings, stopwords: frozenset, decisions: dict) -> str:
+    token = normalize_token(raw, settings.keep_numbers)
+    if len(token) < settings.min_length or token in stopwords:
+        token = ""
+    return store(decisions, raw, token)
 
 
 def clear_memo() -> None:
@@ -357,6 +367,7 @@ class JiebaTokenizer(Params):
         """
         settings, kept_memo, remembered, decisions = self._memos()
         blocks: list[tuple[str, ...]] = []
+        cut = None  # the engine, looked up at the first clause not in a memo
         # Characters outside jieba's blocks come out one by one: with min_length >= 2 none survives.
         pieces = zip(repeat(True), _HAN_BLOCK_RE.findall(text)) if settings.min_length >= 2 else _pieces(text)
         for is_han, piece in pieces:
@@ -367,7 +378,8 @@ class JiebaTokenizer(Params):
             if found is None:  # (an empty tuple is a hit: a clause of stopwords only)
                 found = kept_memo.get(piece)
             if found is None:
-                found = store(kept_memo, piece, _keep(_raw_cut(settings, piece), settings, decisions))
+                cut = cut or _cutter(settings)
+                found = store(kept_memo, piece, _keep(cut(piece), settings, decisions))
             blocks.append(found)
         return blocks
 

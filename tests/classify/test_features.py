@@ -131,6 +131,30 @@ def test_char_counts_are_scikit_learns(monkeypatch, dense_keys, ngram_range):
     assert fast._count_chars([]).shape == (0, len(fast.vocabulary_))
 
 
+def test_repeated_lines_of_a_context_count_as_often_as_they_occur():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from nlp.classify.features import FastTfidfVectorizer
+    from nlp.text.tokenize import JiebaTokenizer
+
+    lines = ["落实两不愁三保障。", "开展扫黑除恶。", "落实河长制，开展扫黑除恶。"]
+    documents = ["\n".join(lines * 3), "\n".join([lines[2], lines[1], lines[2]]), lines[0], "", "\n\n"]
+    params = {"tokenizer": JiebaTokenizer(), "token_pattern": None, "lowercase": False}
+    fast = FastTfidfVectorizer(**params)
+    fitted = fast.fit_transform(documents)
+    expected = TfidfVectorizer(**params).fit(documents)
+    assert list(fast.vocabulary_.items()) == list(expected.vocabulary_.items())  # first-seen order kept
+    assert abs(fitted - expected.transform(documents)).max() < 1e-12
+    assert _same_matrix(fast.transform(documents), fitted)
+    counts = CountVectorizer(**params, vocabulary=fast.vocabulary_).transform(documents)
+    assert _same_matrix(fast._count_words(documents), counts)
+
+    lexicon = CodebookLexicon(field="context", scale="count").fit(RECORDS)
+    once, thrice = ({**RECORDS[0], "context": "\n".join(lines * times)} for times in (1, 3))
+    assert lexicon.transform([once]).sum() > 0
+    assert (lexicon.transform([thrice]).toarray() == 3 * lexicon.transform([once]).toarray()).all()
+
+
 FAST_FIT_SETTINGS = [
     {"sublinear_tf": True},  # words, as word_tfidf
     {"min_df": 2, "max_df": 0.5},  # the context block's pruning
