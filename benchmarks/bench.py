@@ -230,7 +230,7 @@ def _naive_train(args):
 
 def _predict(args):
     from nlp.classify.persist import load_classifier
-    from nlp.classify.predict import expand_sources, predict_sources
+    from nlp.classify.predict import expand_sources, jsonl_text, predict_text
     from nlp.text.tokenize import set_backend
 
     start = time.perf_counter()
@@ -240,9 +240,10 @@ def _predict(args):
     n = 0
     with open(os.devnull, "w", encoding="utf-8") as sink:
         sources = expand_sources([args.corpus])
-        for row in predict_sources(classifier, sources, n_jobs=args.jobs, batch_size=args.batch_size):
-            sink.write(json.dumps(row, ensure_ascii=False) + "\n")
-            n += 1
+        # JSON lines, formatted by the workers and written here, as `python -m nlp predict` does
+        for text in predict_text(classifier, sources, jsonl_text, n_jobs=args.jobs, batch_size=args.batch_size):
+            sink.write(text)
+            n += text.count("\n")
     end = time.perf_counter()
     return {"seconds": end - loaded, "load_seconds": loaded - start, "sentences": n}
 

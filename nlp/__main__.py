@@ -1,5 +1,5 @@
 """``python -m nlp``: see :mod:`nlp.cli`."""
 
-from nlp.cli import main
+from nlp.cli import exit_process, main
 
-raise SystemExit(main())
+exit_process(main())

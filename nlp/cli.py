@@ -11,11 +11,13 @@ file without ``--force``.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import os
 import sys
 from functools import partial
 from pathlib import Path
+from typing import NoReturn
 
 from nlp.core.errors import InputError, NlpError, OutputError
 from nlp.core.fileio import check_output, os_reason
@@ -23,7 +25,10 @@ from nlp.core.parallel import DEFAULT_BATCH
 from nlp.core.version import __version__
 from nlp.io.arguments import OneLineParser, positive_int
 
-__all__ = ["StdoutError", "build_parser", "main"]
+__all__ = ["StdoutError", "build_parser", "exit_process", "main"]
+
+#: ``teardown``: whether ``python -m nlp`` should end with the interpreter's usual teardown (see exit_process).
+_state = {"teardown": True}
 
 # Everything else is imported by the command that needs it, so `--help` starts in a fraction of a
 # second: the corpus stages pull in tqdm and the cleaning tables, prediction scikit-learn and skops.
@@ -261,6 +266,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         for text in texts:
             _emit(text)
     _flush_stdout()
+    _state["teardown"] = False  # all output is written: the process may end without freeing the model
     return 0
 
 
@@ -747,6 +753,23 @@ def main(argv: list[str] | None = None) -> int:
         # `python -m nlp predict … | head` closed the pipe: not an error worth a traceback.
         _silence_stdout()
         return 0
+
+
+def exit_process(code: int) -> NoReturn:
+    """End ``python -m nlp`` with ``code``; after ``predict``, without the interpreter's teardown.
+
+    Freeing a loaded model, its lookup tables and memos object by object took
+    60 ms at exit, 6% of labelling one large report; the operating system
+    takes the memory back at once.  Exit handlers still run and the standard
+    streams are flushed first.  Other commands, which write files, end as usual.
+    """
+    if _state["teardown"]:
+        raise SystemExit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+    os._exit(code)
 
 
 def _silence_stdout() -> None:

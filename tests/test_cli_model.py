@@ -58,6 +58,30 @@ def test_predict_one_per_line_from_stdin_as_csv(model):
     assert [r["label"] for r in rows] == ["epidemic", "governance", "welfare"]
 
 
+def test_predict_ends_without_teardown_yet_runs_exit_handlers_and_writes_everything(model):
+    import subprocess
+    import sys
+
+    code = (
+        "import atexit, sys\n"
+        "from nlp.cli import exit_process, main\n"
+        "atexit.register(lambda: print('exit handler ran', file=sys.stderr))\n"
+        "class Freed:\n"
+        "    def __del__(self):\n"
+        "        print('torn down', file=sys.stderr)\n"
+        "kept = Freed()  # freed by the interpreter's teardown, if there is one\n"
+        f"exit_process(main(['predict', '--model', {str(model)!r}, {str(seed('003'))!r}]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "exit handler ran"
+    assert len(result.stdout.splitlines()) == 92 and result.stdout.endswith("\n")
+    failed = subprocess.run(
+        [sys.executable, "-c", code.replace(str(seed("003")), "no-such.txt")], capture_output=True, text=True
+    )
+    assert failed.returncode == 2 and "torn down" in failed.stderr  # an error: the usual exit
+
+
 def test_predict_report_from_stdin(model):
     text = seed("001").read_text(encoding="utf-8")
     result = run_cli("predict", "--model", str(model), "-", stdin=text)

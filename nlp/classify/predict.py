@@ -127,8 +127,8 @@ def _read_source(source: str) -> tuple[str, str]:
     return raw.text, raw.report_id
 
 
-def _report(source: str) -> Report:
-    return parse_text(*_read_source(source)) if source == STDIN else parse_report(source)
+def _report(source: str, metadata: bool = True) -> Report:
+    return parse_text(*_read_source(source), metadata=metadata) if source == STDIN else parse_report(source, metadata)
 
 
 def _inputs_for_source(source: str, one_per_line: bool) -> tuple[list, list[dict]]:
@@ -144,7 +144,7 @@ def _read_inputs(source: str, one_per_line: bool) -> tuple[list, list[dict]]:
         inputs: list = [line for _, line in lines]
         base = [{"source": source_id, "line": n, "text": line} for n, line in lines]
     else:
-        inputs = sentence_records([_report(source)])
+        inputs = sentence_records([_report(source, metadata=False)])  # rows carry no place or years
         keys = ("index", "text", "heading", "part")
         base = [{"source": r["report_id"], **{k: r[k] for k in keys}} for r in inputs]
     if not inputs:

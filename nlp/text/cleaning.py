@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from nlp.text import metadata
 from nlp.text.markers import HEADING_START_RE
@@ -588,8 +588,15 @@ def _published(fields: dict[str, str], published: str | None) -> str | None:
 _SENTENCE_END = "。！？!?”’」』）)》；;：:…"
 
 
-def clean_report(raw: RawReport) -> CleanReport:
+def clean_report(raw: RawReport, metadata: bool = True) -> CleanReport:
     """Remove page noise from ``raw`` and extract its metadata.
+
+    With ``metadata=False`` the text is the same, and the metadata only what
+    the page gives at no cost (title, page fields, date, front matter): the
+    reporting unit, its county and city, the years and the genre are not
+    looked for (``None``, ``()``) -- for callers that need only the sentences,
+    such as ``predict``, where searching a long body for place names was a
+    fifth of the parsing.
 
     Examples
     --------
@@ -613,11 +620,25 @@ def clean_report(raw: RawReport) -> CleanReport:
         titles = [line for line in front if _is_title_line(line)]
         title = _TITLE_TAG_RE.sub("", titles[0]) if titles else None
     text = "\n".join(body)
-    meta = _report_meta(title, fields, _published(fields, published), text, tuple(front), watermark)
-    return CleanReport(raw=raw, text=text, meta=meta)
+    meta = _page_meta(title, fields, _published(fields, published), text, tuple(front), watermark)
+    return CleanReport(raw=raw, text=text, meta=_report_meta(meta, text) if metadata else meta)
 
 
-def _report_meta(title, fields, published, text, front, watermark) -> ReportMeta:
+def _page_meta(title, fields, published, text, front, watermark) -> ReportMeta:
+    """The metadata that needs no search of the text."""
+    return ReportMeta(
+        title=title,
+        published=published,
+        page_fields=fields,
+        front_matter=front,
+        truncated=bool(text) and text.rstrip()[-1] not in _SENTENCE_END,
+        watermark=watermark,
+    )
+
+
+def _report_meta(page: ReportMeta, text: str) -> ReportMeta:
+    """``page`` with the reporting unit, its county and city, the years and the genre found in the text."""
+    title, fields, front = page.title, page.page_fields, page.front_matter
     front_text = "\n".join(front)
     genre = metadata.genre_of(title, front_text, text[:300])
     sources = [title, front_text, *(fields.get(k) for k in PUBLISHER_FIELDS)]
@@ -628,19 +649,14 @@ def _report_meta(title, fields, published, text, front, watermark) -> ReportMeta
     if place is not None and place.county is None:
         # another source may name the county with the unit ("发文机构: 大姚县金碧镇", "我代表普陀区人民政府长寿路街道")
         place = next((p for p in named if p and p.name == place.name and p.county), place)
-    return ReportMeta(
-        title=title,
+    return replace(
+        page,
         township=place.name if place else None,
         years=metadata.years_covered(_title_and_datelines(title, front), genre, text, _late_in_year(title, front)),
-        published=published,
-        page_fields=fields,
         level=place.level if place else None,
         county=place.county if place else None,
         city=place.city if place else None,
         genre=genre,
-        front_matter=front,
-        truncated=bool(text) and text.rstrip()[-1] not in _SENTENCE_END,
-        watermark=watermark,
     )
 
 

@@ -150,9 +150,9 @@ class Report:
             yield {**sentence.to_record(), "township": self.meta.township or "", "years": years}
 
 
-def parse_raw(raw: RawReport) -> Report:
-    """Clean, structure and segment an already decoded report."""
-    clean = clean_report(raw)
+def parse_raw(raw: RawReport, metadata: bool = True) -> Report:
+    """Clean, structure and segment an already decoded report (``metadata``: see :func:`clean_report`)."""
+    clean = clean_report(raw, metadata)
     if not clean.text.strip():
         raise InputError(f"{raw.path}: no report text left after removing page noise")
     headings = find_headings(clean.text)
@@ -161,8 +161,8 @@ def parse_raw(raw: RawReport) -> Report:
     return Report(raw=raw, meta=clean.meta, text=clean.text, sections=sections, sentences=sentences)
 
 
-def parse_report(path: str | Path) -> Report:
-    """Read and parse one report file.
+def parse_report(path: str | Path, metadata: bool = True) -> Report:
+    """Read and parse one report file (``metadata=False``: the place and years are not looked for).
 
     Examples
     --------
@@ -170,15 +170,15 @@ def parse_report(path: str | Path) -> Report:
     >>> report.meta.township, [s.title for s in report.top_sections()][:1]
     ('荫田镇', ['一、2021年各项工作情况'])
     """
-    return parse_raw(read_report(path))
+    return parse_raw(read_report(path), metadata)
 
 
-def parse_text(text: str, report_id: str = "stdin") -> Report:
+def parse_text(text: str, report_id: str = "stdin", metadata: bool = True) -> Report:
     """Parse report text that did not come from a file (e.g. standard input)."""
     raw = RawReport(report_id=report_id, path=report_id, text=text, encoding="utf-8", sha256="")
     if not text.strip():
         raise InputError(f"{report_id}: input is empty")
-    return parse_raw(raw)
+    return parse_raw(raw, metadata)
 
 
 class ReportCache(Protocol):
