@@ -202,6 +202,7 @@ class _Memos(NamedTuple):
     kept: dict  # clause -> kept tokens (bounded)
     remembered: dict  # clause -> kept tokens, loaded from a token cache (kept until clear_memo)
     decisions: dict  # raw token -> kept token, "" when dropped (bounded)
+    texts: dict  # text -> its blocks (bounded): a sentence comes back as a line of its context
 
 
 def _memos(settings: TokenizerSettings) -> _Memos:
@@ -211,6 +212,7 @@ def _memos(settings: TokenizerSettings) -> _Memos:
         memo("kept", *settings),
         memo("remembered", *settings),
         memo("decisions", settings.stopwords_sha256, settings.min_length, settings.keep_numbers),
+        memo("texts", *settings),
     )
 
 
@@ -359,13 +361,17 @@ class JiebaTokenizer(Params):
     def __call__(self, text: str) -> list[str]:
         return list(chain.from_iterable(self.blocks(text)))
 
-    def blocks(self, text: str) -> list[tuple[str, ...]]:
+    def blocks(self, text: str) -> tuple[tuple[str, ...], ...]:
         """The kept tokens of ``text``, grouped by jieba block (a clause between punctuation).
 
         The same clause gives the same tuple object from the memo, which lets a
-        vectorizer cache its vocabulary lookups per clause.
+        vectorizer cache its vocabulary lookups per clause; a whole text seen
+        before (a sentence comes back as a line of its context) is memoised too.
         """
-        settings, kept_memo, remembered, decisions = self._memos()
+        settings, kept_memo, remembered, decisions, texts = self._memos()
+        found_text = texts.get(text)
+        if found_text is not None:
+            return found_text
         blocks: list[tuple[str, ...]] = []
         cut = None  # the engine, looked up at the first clause not in a memo
         # Characters outside jieba's blocks come out one by one: with min_length >= 2 none survives.
@@ -381,7 +387,7 @@ class JiebaTokenizer(Params):
                 cut = cut or _cutter(settings)
                 found = store(kept_memo, piece, _keep(cut(piece), settings, decisions))
             blocks.append(found)
-        return blocks
+        return store(texts, text, tuple(blocks))
 
     def block_table(self, texts) -> dict[str, tuple[str, ...]]:
         """Kept tokens of every jieba block (clause) in ``texts``: what a token cache stores."""
