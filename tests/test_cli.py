@@ -110,3 +110,12 @@ def test_readme_documents_every_subcommand():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for command in subcommands():
         assert f"python -m nlp {command}" in readme
+
+
+def test_only_a_finished_predict_may_skip_the_teardown(tmp_path, monkeypatch):
+    from nlp import cli
+
+    monkeypatch.setitem(cli._state, "teardown", False)  # as a predict earlier in this process left it
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["corpus", str(SEEDS)]) == 0
+    assert cli._state["teardown"] is True  # each command starts afresh

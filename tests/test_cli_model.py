@@ -80,6 +80,14 @@ def test_predict_ends_without_teardown_yet_runs_exit_handlers_and_writes_everyth
         [sys.executable, "-c", code.replace(str(seed("003")), "no-such.txt")], capture_output=True, text=True
     )
     assert failed.returncode == 2 and "torn down" in failed.stderr  # an error: the usual exit
+    # a thread still running (a loky pool's, say) stops only in the interpreter's shutdown: the usual exit
+    threaded = code.replace(
+        "kept = Freed()",
+        "kept = Freed(); import threading, time\nthreading.Thread(target=time.sleep, args=(0.5,), daemon=True).start()",
+    )
+    with_thread = subprocess.run([sys.executable, "-c", threaded], capture_output=True, text=True, timeout=300)
+    assert with_thread.returncode == 0 and "torn down" in with_thread.stderr
+    assert len(with_thread.stdout.splitlines()) == 92
 
 
 def test_predict_report_from_stdin(model):

@@ -13,7 +13,7 @@ import pytest
 from nlp.classify.inference import FrozenClassifier
 from nlp.classify.labels import default_label_files, labels_for, load_labels
 from nlp.classify.persist import load_classifier, save_classifier
-from nlp.classify.predict import predict_sources
+from nlp.classify.predict import jsonl_text, predict_sources, predict_text
 from nlp.classify.training import build_classifier
 from nlp.text.corpus import default_report_paths, load_corpus
 from nlp.text.records import CONTEXT_SEPARATOR, sentence_records
@@ -118,6 +118,8 @@ def test_a_jieba_model_predicts_identically_with_rjieba_and_in_pieces(reports, t
     sequential = list(predict_sources(classifier, sources, n_jobs=1))
     monkeypatch.setattr("nlp.classify.predict.MIN_PIECE", 20)
     assert list(predict_sources(classifier, sources, n_jobs=2)) == sequential
+    for n_jobs in (1, 2):  # text formatted where the rows are labelled: the rows' own JSON lines
+        assert "".join(predict_text(classifier, sources, jsonl_text, n_jobs=n_jobs)) == jsonl_text(sequential)
     n = len(reports[0].sentences)
     assert [row["label"] for row in sequential[:n]] == list(classifier.classes_[with_jieba[:n].argmax(axis=1)])
 

@@ -183,8 +183,9 @@ class FastTfidfVectorizer(FastCounts, TfidfVectorizer):
     * words from a :class:`~nlp.text.tokenize.JiebaTokenizer` (unigrams, no further
       preprocessing): vocabulary lookups are cached per clause, so a
       section's text reuses the work done for its sentences;
-    * character n-grams up to length 3: n-grams become integer keys in numpy
-      and are looked up in the vocabulary in one ``searchsorted``.
+    * character n-grams up to length 3: characters become small integer ids
+      in numpy and n-grams keys into tables of the vocabulary (arrays indexed
+      by key where the key space is small, sorted keys searched otherwise).
 
     Anything else falls back to scikit-learn.  Predicting hundreds of
     megabytes of reports is dominated by this step, hence the effort.

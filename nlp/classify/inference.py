@@ -379,8 +379,10 @@ class CharTables(NamedTuple):
     Characters get ids 1..K in ``by_code`` (0: not in the vocabulary).  A
     bigram's key is ``a * (K + 1) + b``; a trigram's is the id of its first
     two characters among the trigrams' prefixes (``prefixes``), times
-    ``K + 1``, plus its third: every key space is small enough to be mostly
-    a dense array, where searching sorted 63-bit keys cost most of the time.
+    ``K + 1``, plus its third.  A table whose key space has at most
+    :data:`DENSE_KEYS` entries is an array indexed by key (the bigrams of an
+    alphabet of up to 2,047 characters); a larger one is searched, and only
+    at the positions where a trigram can start.
     """
 
     separator: str  # a character outside the vocabulary, put between documents
@@ -392,9 +394,9 @@ class CharTables(NamedTuple):
     @classmethod
     def of(cls, vocabulary: dict[str, int]) -> CharTables:
         alphabet = sorted(set("".join(vocabulary)))
-        codes = np.array([ord(c) for c in alphabet], dtype=np.intp)
-        by_code = np.zeros(int(codes.max(initial=0)) + 2, dtype=np.int32)
-        by_code[codes] = np.arange(1, len(alphabet) + 1)
+        alphabet_codes = np.array([ord(c) for c in alphabet], dtype=np.intp)
+        by_code = np.zeros(int(alphabet_codes.max(initial=0)) + 2, dtype=np.int32)
+        by_code[alphabet_codes] = np.arange(1, len(alphabet) + 1)
         base = len(alphabet) + 1
         separator = chr(next(code for code in range(len(alphabet) + 1) if chr(code) not in alphabet))
         grams: dict[int, tuple[list, list]] = {}

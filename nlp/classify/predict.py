@@ -320,6 +320,8 @@ def _finish_in_pieces(finish_piece: Callable, inputs: list, base: list[dict], n_
     their section contexts) to pool workers cost as much as labelling them.
     Where workers cannot be forked, the pieces are finished here one after another.
     """
+    if not inputs:
+        return []
     size = max(MIN_PIECE, -(-len(inputs) // n_jobs))
     starts = range(0, len(inputs), size)
     pieces = [partial(finish_piece, inputs[start : start + size], base[start : start + size]) for start in starts]
@@ -363,6 +365,7 @@ def predict_text(
     classifier,
     sources: Sequence[str],
     format_rows: Callable[[list[dict]], str],
+    *,
     one_per_line: bool = False,
     n_jobs: int | None = 1,
     scheduler: str | None = None,

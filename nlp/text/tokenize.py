@@ -404,7 +404,9 @@ class JiebaTokenizer(Params):
         Unlike the bounded memo, remembered tables are never dropped: an
         experiment remembers the clauses of the corpus it holds in memory anyway.
         """
-        self._memos().remembered.update(table)
+        memos = self._memos()
+        memos.remembered.update(table)
+        memos.texts.clear()  # whole texts memoised before: their clauses may now be remembered ones
 
     def _memos(self) -> _Memos:
         params = (self.backend, self.user_dict, self.stopwords, self.hmm, self.min_length, self.keep_numbers)

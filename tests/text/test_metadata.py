@@ -72,3 +72,13 @@ def test_genre_and_years():
     assert genre_of(None, "", "美丽栖霞底色更加鲜明。") is None
     assert years_covered("政府工作报告（2021）", "government_work_report", "2020年是极不平凡的一年。") == (2020, 2021)
     assert years_covered("在荔湾区", "government_work_report", "一、工作回顾", late_in_year=True) == ()
+
+
+def test_without_metadata_the_text_and_sentences_are_the_same_and_no_place_is_looked_for():
+    from tests.helpers import SEED_FILES
+
+    for path in SEED_FILES:
+        full, bare = parse_report(path), parse_report(path, metadata=False)
+        assert bare.text == full.text and bare.sentences == full.sentences and bare.sections == full.sections
+        assert (bare.meta.title, bare.meta.page_fields) == (full.meta.title, full.meta.page_fields)
+        assert full.meta.township and bare.meta.township is None and bare.meta.years == ()

@@ -178,3 +178,15 @@ def test_resolved_settings_follow_set_params_and_are_not_pickled():
     assert tokenizer.resolved_settings().min_length == 3
     assert "_resolved" not in pickle.loads(pickle.dumps(tokenizer)).__dict__
     assert "_resolved" in tokenizer.__dict__  # pickling leaves the original's resolved settings alone
+
+
+def test_remembered_clauses_win_over_a_text_seen_before():
+    from nlp.text.tokenize import clear_memo
+
+    tokenize = JiebaTokenizer()
+    text = "加强基层党组织建设。"
+    assert tokenize.blocks(text)[0] == ("基层党组织", "建设")  # now memoised as a whole text
+    tokenize.remember({"加强基层党组织建设": ("记住的",)})
+    assert tokenize.blocks(text)[0] == ("记住的",)
+    clear_memo()
+    assert tokenize.blocks(text)[0] == ("基层党组织", "建设")
