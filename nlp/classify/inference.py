@@ -254,7 +254,8 @@ class DistinctTexts:
             return sparse.csr_matrix((len(X), 0))
         # Sentences of one section share their heading and context: vectorize each distinct text once.
         unique, rows = distinct(X)
-        return self.vectorizer_.transform(unique)[rows]
+        vectorized = self.vectorizer_.transform(unique)
+        return vectorized if len(unique) == len(rows) else vectorized[rows]  # (all distinct: rows in order)
 
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # as in sklearn's character analyzer
