@@ -58,10 +58,17 @@ class StdoutError(OutputError):
     """Standard output cannot be written (a full disk behind ``> file``): the output is incomplete."""
 
 
+def _stdout():
+    """Standard output, or a one-line error when the process was started without one (``>&-``)."""
+    if sys.stdout is None:
+        raise StdoutError("standard output is closed")
+    return sys.stdout
+
+
 def _emit(text: str) -> None:
     """Write to standard output; a failed write (full disk, closed pipe) is an error, not a truncated success."""
     try:
-        sys.stdout.write(text)
+        _stdout().write(text)
     except BrokenPipeError:
         raise
     except OSError as exc:
@@ -70,7 +77,7 @@ def _emit(text: str) -> None:
 
 def _flush_stdout() -> None:
     try:
-        sys.stdout.flush()
+        _stdout().flush()
     except BrokenPipeError:
         raise
     except OSError as exc:
@@ -252,6 +259,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         read_ahead,
     )
 
+    _stdout()  # before any work: where would the rows go?
     sources = expand_sources(args.files)
     jobs = _jobs(args, sources)
     with read_ahead(sources, args.one_per_line, jobs, args.scheduler):  # a large report, while the model loads

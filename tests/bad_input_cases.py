@@ -227,6 +227,9 @@ def _preexec(limits: dict):
             resource.setrlimit(resource.RLIMIT_AS, (limits["as"], limits["as"]))
         if limits.get("no_override") and os.geteuid() == 0:
             _drop_permission_override()
+        if "sigint_after" in limits:
+            # a shell's background job ignores SIGINT and its children inherit that; a user's run does not
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
 
     return setup
 

@@ -119,3 +119,14 @@ def test_only_a_finished_predict_may_skip_the_teardown(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["corpus", str(SEEDS)]) == 0
     assert cli._state["teardown"] is True  # each command starts afresh
+
+
+def test_a_closed_standard_output_is_a_one_line_error():
+    import shlex
+    import subprocess
+    import sys
+
+    command = f"{shlex.quote(sys.executable)} -m nlp corpus {shlex.quote(str(SEEDS))} >&-"
+    result = subprocess.run(["sh", "-c", command], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr == "error: standard output is closed\n"
