@@ -234,13 +234,13 @@ class FastTfidfVectorizer(FastCounts, TfidfVectorizer):
         codes, owner = self._char_codes(documents)
         # per n-gram length: the distinct n-grams, and where each first occurs
         lengths = [n for n in range(low, high + 1) if n <= len(codes)]
-        distinct_keys, first_starts, occurrence_rows, occurrence_terms = [], [], [], []
+        distinct_keys, first_starts, occurrence_starts, occurrence_terms = [], [], [], []
         for n in lengths:
             starts = np.flatnonzero(owner[: len(codes) - n + 1] == owner[n - 1 :])  # inside one document
             keys, first, term = np.unique(ngram_keys(codes, n)[starts], return_index=True, return_inverse=True)
             distinct_keys.append(keys)
             first_starts.append(starts[first])
-            occurrence_rows.append(owner[starts])
+            occurrence_starts.append(starts)
             occurrence_terms.append(term.reshape(-1))
         # scikit-learn numbers terms as it meets them -- document by document, unigrams first -- and a
         # model file keeps that order: number them the same way
@@ -251,9 +251,18 @@ class FastTfidfVectorizer(FastCounts, TfidfVectorizer):
         column_of[order] = np.arange(len(order))
         terms = [t for keys, n in zip(distinct_keys, lengths, strict=True) for t in _ngram_texts(keys, n)]
         vocabulary = {terms[i]: column for column, i in enumerate(order.tolist())}
+        # each position's n-grams side by side, as transform lays them out: rows come grouped by document
+        by_position = np.full((len(codes), len(lengths)), -1, dtype=np.intp)
         offsets = np.cumsum([0] + [len(k) for k in distinct_keys])[:-1]
-        columns = [column_of[offset + term] for offset, term in zip(offsets, occurrence_terms, strict=True)]
-        return vocabulary, self._to_matrix_from(occurrence_rows, columns, len(documents), len(vocabulary))
+        for i, (offset, starts, term) in enumerate(zip(offsets, occurrence_starts, occurrence_terms, strict=True)):
+            by_position[starts, i] = column_of[offset + term]
+        found = by_position >= 0
+        counted_before = np.zeros(len(codes) + 1, dtype=np.intp)  # n-grams counted before each position
+        np.cumsum(found.sum(axis=1), out=counted_before[1:])
+        document_starts = np.zeros(len(documents) + 1, dtype=np.intp)
+        np.cumsum(np.bincount(owner, minlength=len(documents)), out=document_starts[1:])
+        indptr = counted_before[document_starts]
+        return vocabulary, self._canonical_counts(by_position[found], indptr, len(vocabulary))
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # a copy: the base class may hand out ``__dict__`` itself

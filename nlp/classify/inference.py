@@ -561,19 +561,6 @@ class FastCounts:
         counts.sum_duplicates()
         return counts
 
-    def _to_matrix_from(
-        self, rows: list[np.ndarray], columns: list[np.ndarray], n_documents: int, n_columns: int | None = None
-    ) -> sparse.csr_matrix:
-        """Counts of (row, column) pairs, in canonical form (summed duplicates, sorted indices)."""
-        rows_all = np.concatenate(rows) if rows else np.empty(0, dtype=np.intp)
-        columns_all = np.concatenate(columns) if columns else np.empty(0, dtype=np.intp)
-        values = np.ones(len(columns_all), dtype=self.dtype)
-        shape = (n_documents, len(self.vocabulary_) if n_columns is None else n_columns)
-        counts = sparse.csr_matrix((values, (rows_all, columns_all)), shape=shape)
-        counts.sum_duplicates()
-        counts.sort_indices()
-        return counts
-
 
 class TwoPipelines:
     """``predict_proba`` and friends of ``PolicyClassifier``: records to one pipeline, bare strings to the other."""
