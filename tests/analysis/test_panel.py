@@ -88,7 +88,8 @@ def test_place_bootstrap_intervals_resample_clusters_and_leave_composition_alone
     assert booted["n_boot_fits"] == 60 and 0 < booted["ame_boot_low"] < booted["ame_pp"] < booted["ame_boot_high"]
     # with a shock shared by each cluster's reports, the cluster bootstrap is wider than with none
     shocked = {r: dict(v) for r, v in shares.items()}
-    shock = {g: rng.normal(0, 0.08) for g in {c["place_group"] for c in covariates.values()}}
+    groups = sorted({c["place_group"] for c in covariates.values()})  # sorted: a set's order follows the hash seed
+    shock = {g: rng.normal(0, 0.08) for g in groups}
     for r, v in shocked.items():
         v["epidemic"] = float(np.clip(v["epidemic"] + shock[covariates[r]["place_group"]], 0, 1))
     plain = share_regression(shares, covariates, "year", categories=["epidemic"], n_bootstrap=60)[0]
