@@ -256,13 +256,8 @@ class FastTfidfVectorizer(FastCounts, TfidfVectorizer):
         offsets = np.cumsum([0] + [len(k) for k in distinct_keys])[:-1]
         for i, (offset, starts, term) in enumerate(zip(offsets, occurrence_starts, occurrence_terms, strict=True)):
             by_position[starts, i] = column_of[offset + term]
-        found = by_position >= 0
-        counted_before = np.zeros(len(codes) + 1, dtype=np.intp)  # n-grams counted before each position
-        np.cumsum(found.sum(axis=1), out=counted_before[1:])
-        document_starts = np.zeros(len(documents) + 1, dtype=np.intp)
-        np.cumsum(np.bincount(owner, minlength=len(documents)), out=document_starts[1:])
-        indptr = counted_before[document_starts]
-        return vocabulary, self._canonical_counts(by_position[found], indptr, len(vocabulary))
+        positions_per_document = np.bincount(owner, minlength=len(documents))
+        return vocabulary, self._counts_by_position(by_position, positions_per_document, len(vocabulary))
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # a copy: the base class may hand out ``__dict__`` itself

@@ -405,14 +405,12 @@ class CharTables(NamedTuple):
             ngrams, columns = grams.setdefault(len(ngram), ([], []))
             ngrams.append(ngram)
             columns.append(column)
-        as_arrays = {}
-        for n, (ngrams, columns) in grams.items():
+        by_length, prefixes = {}, KeyTable.of(np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), 0)
+        for n, (ngrams, column_list) in grams.items():
             # the n-grams of one length side by side: one row of character ids each
             codes = np.frombuffer("".join(ngrams).encode("utf-32-le"), dtype=np.uint32).reshape(len(ngrams), n)
-            as_arrays[n] = (by_code[codes].astype(np.intp), np.array(columns, dtype=np.intp))
-        by_length, prefixes = {}, KeyTable.of(np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), 0)
-        for n, (ids, columns) in as_arrays.items():
-            keys = ids[:, 0].astype(np.intp)
+            ids, columns = by_code[codes].astype(np.intp), np.array(column_list, dtype=np.intp)
+            keys = ids[:, 0]
             if n >= 2:
                 keys = keys * base + ids[:, 1]
             if n == 3:
@@ -537,15 +535,23 @@ class FastCounts:
         columns = np.full((positions, high - low + 1), -1, dtype=np.intp)
         for n in range(low, high + 1):
             columns[:, n - low] = tables.columns(ids, n, positions)
-        # columns row by row are the documents' n-grams in order: no sorting by document is needed
+        # each document holds its characters' positions and its separator's
+        return self._counts_by_position(columns, np.array([len(t) + 1 for t in texts], dtype=np.intp))
+
+    def _counts_by_position(
+        self, columns: np.ndarray, positions_per_document: np.ndarray, n_columns: int | None = None
+    ) -> sparse.csr_matrix:
+        """Counts from the column (-1: none) of each position's n-grams, one row of ``columns`` per position.
+
+        The positions run document after document, so read row by row the counted
+        n-grams come grouped by document: the CSR rows need no sort by document.
+        """
         found = columns >= 0
-        per_position = found.sum(axis=1)
-        starts = np.zeros(len(texts), dtype=np.intp)
-        np.cumsum([len(t) + 1 for t in texts[:-1]], out=starts[1:])
-        indptr = np.zeros(len(texts) + 1, dtype=np.intp)
-        if len(texts):
-            np.cumsum(np.add.reduceat(per_position, starts), out=indptr[1:])
-        return self._canonical_counts(columns[found], indptr)
+        counted_before = np.zeros(len(columns) + 1, dtype=np.intp)  # n-grams counted before each position
+        np.cumsum(found.sum(axis=1), out=counted_before[1:])
+        document_starts = np.zeros(len(positions_per_document) + 1, dtype=np.intp)
+        np.cumsum(positions_per_document, out=document_starts[1:])
+        return self._canonical_counts(columns[found], counted_before[document_starts], n_columns)
 
     def _canonical_counts(
         self, columns: np.ndarray, indptr: np.ndarray, n_columns: int | None = None, times: np.ndarray | None = None
