@@ -65,23 +65,25 @@ def _stdout():
     return sys.stdout
 
 
-def _emit(text: str) -> None:
-    """Write to standard output; a failed write (full disk, closed pipe) is an error, not a truncated success."""
+@contextlib.contextmanager
+def _writing_stdout():
+    """Standard output to write to; a failed write (full disk) is an error, not a truncated success."""
     try:
-        _stdout().write(text)
+        yield _stdout()
     except BrokenPipeError:
-        raise
+        raise  # `… | head` closed the pipe: main() ends quietly
     except OSError as exc:
         raise StdoutError(f"cannot write to standard output: {os_reason(exc)}") from exc
+
+
+def _emit(text: str) -> None:
+    with _writing_stdout() as stdout:
+        stdout.write(text)
 
 
 def _flush_stdout() -> None:
-    try:
-        _stdout().flush()
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        raise StdoutError(f"cannot write to standard output: {os_reason(exc)}") from exc
+    with _writing_stdout() as stdout:
+        stdout.flush()
 
 
 def _cmd_corpus(args: argparse.Namespace) -> int:
