@@ -29,6 +29,7 @@ from sklearn.model_selection import GridSearchCV, GroupKFold, LeaveOneGroupOut, 
 from tqdm.auto import tqdm
 
 from nlp.core.errors import NlpError
+from nlp.core.parallel import WORKER_DIED
 
 __all__ = [
     "MACRO_F1",
@@ -493,7 +494,7 @@ def grouped_evaluation(
             for train, test in tqdm(folds, desc=description, unit="fold", disable=not progress, leave=False)
         )
     except BrokenProcessPool as exc:  # loky's TerminatedWorkerError is one
-        raise NlpError("a worker process died (out of memory?); retry with --jobs 1") from exc
+        raise NlpError(WORKER_DIED) from exc
     y_pred = np.empty(len(y), dtype=object)
     proba = np.zeros((len(y), len(classes)))
     result = GroupedResult(y_pred=y_pred, proba=proba, classes=classes)

@@ -30,7 +30,7 @@ from typing import Any
 
 from nlp.core.errors import InputError, NlpError
 
-__all__ = ["DEFAULT_BATCH", "batches", "can_fork", "default_jobs", "in_background", "ordered_map"]
+__all__ = ["DEFAULT_BATCH", "WORKER_DIED", "batches", "can_fork", "default_jobs", "in_background", "ordered_map"]
 
 # joblib is imported where it is used (a Dask cluster, or workers that cannot be forked): the command
 # line reads DEFAULT_BATCH from here for its --help, which should not load joblib and numpy.
@@ -40,6 +40,10 @@ __all__ = ["DEFAULT_BATCH", "batches", "can_fork", "default_jobs", "in_backgroun
 DEFAULT_BATCH = 64
 #: Tasks submitted ahead of the one being consumed, per worker: enough to keep workers busy.
 _AHEAD_PER_WORKER = 2
+
+
+#: What a worker's death (most often the system killing it for memory) tells the user to do.
+WORKER_DIED = "a worker process died (out of memory?); retry with --jobs 1"
 
 
 def default_jobs() -> int:
@@ -125,7 +129,7 @@ def ordered_map(func: Callable, items: Iterable, n_jobs: int | None = 1, schedul
 
             yield from Parallel(n_jobs=n_jobs, return_as="generator")(delayed(func)(item) for item in items)
     except BrokenProcessPool as exc:  # loky's TerminatedWorkerError is one too
-        raise NlpError("a worker process died (out of memory?); retry with --jobs 1 or a smaller --batch-size") from exc
+        raise NlpError(f"{WORKER_DIED} or a smaller --batch-size") from exc
 
 
 def _send_result(func: Callable[[], Any], sender) -> None:
@@ -188,7 +192,7 @@ def in_background(func: Callable[[], Any]):
         try:
             done, value = receiver.recv()
         except EOFError as exc:
-            raise NlpError("a worker process died (out of memory?); retry with --jobs 1") from exc
+            raise NlpError(WORKER_DIED) from exc
         if not done:
             raise value
         return value
