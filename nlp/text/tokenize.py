@@ -216,10 +216,6 @@ def _memos(settings: TokenizerSettings) -> _Memos:
     )
 
 
-def _raw_cut(settings: TokenizerSettings, block: str) -> list[str]:
-    return _cutter(settings)(block)
-
-
 def _cutter(settings: TokenizerSettings):
     """The engine's cut of one block, as a function: the engine looked up once per text, not once per clause."""
     engine = get_engine(settings.backend, settings.user_dict, settings.user_dict_sha256)
@@ -237,6 +233,7 @@ def _pieces(text: str) -> list[tuple[bool, str]]:
 def _cut(settings: TokenizerSettings, text: str) -> list[str]:
     """Raw segmentation, identical to ``jieba.lcut`` except that whitespace is not returned."""
     raw_memo = memo("raw", settings.backend, settings.user_dict_sha256, settings.hmm)
+    cut = _cutter(settings)
     tokens: list[str] = []
     for is_han, piece in _pieces(text):
         if not is_han:
@@ -244,7 +241,7 @@ def _cut(settings: TokenizerSettings, text: str) -> list[str]:
             continue
         found = raw_memo.get(piece)
         if found is None:
-            found = store(raw_memo, piece, tuple(_raw_cut(settings, piece)))
+            found = store(raw_memo, piece, tuple(cut(piece)))
         tokens.extend(found)
     return tokens
 
