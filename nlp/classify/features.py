@@ -181,8 +181,8 @@ class FastTfidfVectorizer(FastCounts, TfidfVectorizer):
     output identical to scikit-learn's (tested), in two common cases:
 
     * words from a :class:`~nlp.text.tokenize.JiebaTokenizer` (unigrams, no further
-      preprocessing): vocabulary lookups are cached per clause, so a
-      section's text reuses the work done for its sentences;
+      preprocessing): each line's columns are cached, so a section's text
+      reuses the work done for its sentences;
     * character n-grams up to length 3: characters become small integer ids
       in numpy and n-grams keys into tables of the vocabulary (arrays indexed
       by key where the key space is small, sorted keys searched otherwise).

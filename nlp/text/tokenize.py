@@ -193,6 +193,10 @@ def _resolve_settings(backend, user_dict, stopwords, hmm, min_length, keep_numbe
 # one character at a time; splitting the same way first lets the memo below work per clause,
 # so a heading or a section's text reuses the segmentation of its sentences.
 _HAN_BLOCK_RE = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)")
+# Characters that jieba-rs counts as Han and jieba does not (CJK extension A, U+9FD6-U+9FFF,
+# compatibility ideographs; every code point beyond the BMP, to be safe): a text with one of them
+# is cut block by block with jieba's blocks, so that both backends see the same clauses.
+_NOT_JIEBA_HAN_RE = re.compile("[\u3400-\u4dbf\u9fd6-\u9fff\uf900-\ufaff\U00010000-\U0010ffff]")
 
 
 class _Memos(NamedTuple):
@@ -203,6 +207,7 @@ class _Memos(NamedTuple):
     remembered: dict  # clause -> kept tokens, loaded from a token cache (kept until clear_memo)
     decisions: dict  # raw token -> kept token, "" when dropped (bounded)
     texts: dict  # text -> its blocks (bounded): a sentence comes back as a line of its context
+    tokens: dict  # text -> its kept tokens (bounded), for :meth:`JiebaTokenizer.tokens`
 
 
 def _memos(settings: TokenizerSettings) -> _Memos:
@@ -213,6 +218,7 @@ def _memos(settings: TokenizerSettings) -> _Memos:
         memo("remembered", *settings),
         memo("decisions", settings.stopwords_sha256, settings.min_length, settings.keep_numbers),
         memo("texts", *settings),
+        memo("tokens", *settings),
     )
 
 
@@ -356,7 +362,31 @@ class JiebaTokenizer(Params):
         return _cut(self.resolved_settings(), text)
 
     def __call__(self, text: str) -> list[str]:
-        return list(chain.from_iterable(self.blocks(text)))
+        return list(self.tokens(text))
+
+    def tokens(self, text: str) -> tuple[str, ...]:
+        """The kept tokens of ``text`` (what calling the tokenizer returns), as a memoised tuple.
+
+        jieba segments each block on its own, so the engine cuts the whole
+        text in one call and gives the tokens of cutting it block by block:
+        one call per sentence instead of one per clause, which is most of the
+        cost of new text.  Texts the two backends would split into different
+        blocks, and any text while a token cache is remembered, go block by block.
+
+        Examples
+        --------
+        >>> JiebaTokenizer().tokens("全面落实“两不愁三保障”，覆盖贫困学生X名")
+        ('两不愁三保障', '覆盖', '贫困学生')
+        """
+        memos = self._memos()
+        found = memos.tokens.get(text)
+        if found is not None:
+            return found
+        if memos.remembered or (memos.settings.backend != "jieba" and _NOT_JIEBA_HAN_RE.search(text)):
+            found = tuple(chain.from_iterable(self.blocks(text)))
+        else:
+            found = _keep(_cutter(memos.settings)(text), memos.settings, memos.decisions)
+        return store(memos.tokens, text, found)
 
     def blocks(self, text: str) -> tuple[tuple[str, ...], ...]:
         """The kept tokens of ``text``, grouped by jieba block (a clause between punctuation).
@@ -365,7 +395,7 @@ class JiebaTokenizer(Params):
         vectorizer cache its vocabulary lookups per clause; a whole text seen
         before (a sentence comes back as a line of its context) is memoised too.
         """
-        settings, kept_memo, remembered, decisions, texts = self._memos()
+        settings, kept_memo, remembered, decisions, texts, _ = self._memos()
         found_text = texts.get(text)
         if found_text is not None:
             return found_text
@@ -404,6 +434,7 @@ class JiebaTokenizer(Params):
         memos = self._memos()
         memos.remembered.update(table)
         memos.texts.clear()  # whole texts memoised before: their clauses may now be remembered ones
+        memos.tokens.clear()
 
     def _memos(self) -> _Memos:
         params = (self.backend, self.user_dict, self.stopwords, self.hmm, self.min_length, self.keep_numbers)

@@ -1,7 +1,13 @@
+import re
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from nlp.classify.inference import KeyTable, counted_lines
+from nlp.classify.features import terms_pattern
+from nlp.classify.inference import KeyTable, counted_lines, term_counts
+from nlp.core.memo import clear_memos
 
 
 @pytest.mark.parametrize("key_space", [10**6, 10**12])  # a dense array, and sorted keys searched
@@ -20,3 +26,44 @@ def test_key_table_looks_up_every_key_and_nothing_else(key_space, largest):
 def test_counted_lines_keep_the_first_appearance_order():
     assert list(counted_lines("")) == [("", 1)]
     assert list(counted_lines("乙\n甲\n乙\n乙\n")) == [("乙", 3), ("甲", 1), ("", 1)]
+
+
+TERMS = ["扫黑除恶", "扫黑除恶专项斗争", "除恶", "恶势力", "黑"]
+LEXICON_PATTERNS = [
+    terms_pattern(TERMS),  # overlapping terms of one category: leftmost, then longest, never overlapping
+    terms_pattern(["恶势力", "专项"]),  # a term shared with another category
+    "",  # a category without terms: its pattern matches the empty string everywhere
+]
+
+
+def findall_counts(documents, patterns):
+    """What the lexicon counted before: ``findall`` per document and pattern."""
+    return [[float(len(re.findall(p, d))) for p in patterns] for d in documents]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="扫黑除恶专项斗争势力，\n ", max_size=40), max_size=12))
+def test_term_counts_equal_findall_on_every_document(documents):
+    clear_memos()
+    assert term_counts(documents, LEXICON_PATTERNS).tolist() == findall_counts(documents, LEXICON_PATTERNS)
+
+
+@pytest.mark.parametrize("memo_size", [None, 50])  # the memo of lines counted lately, and one that fills up
+def test_term_counts_equal_findall_on_the_seed_contexts_after_the_sentences(memo_size, monkeypatch):
+    # the lexicon of a sentence's context runs after the sentence's own: the memo must not change a count
+    if memo_size is not None:
+        monkeypatch.setattr("nlp.classify.inference.MEMO_SIZE", memo_size)
+    from nlp.classify.codebook import load_codebook
+    from nlp.text.corpus import load_corpus
+    from nlp.text.records import sentence_records
+    from tests.helpers import SEEDS
+
+    codebook = load_codebook()
+    patterns = [terms_pattern(codebook[c].typical_terms) for c in codebook.ids]
+    records = sentence_records(load_corpus(SEEDS))
+    clear_memos()
+    for field in ("text", "nearest_heading", "context"):
+        documents = list(dict.fromkeys(r[field] for r in records))
+        counts = term_counts(documents, patterns)
+        assert counts.tolist() == findall_counts(documents, patterns), field
+        assert counts.sum() > 0

@@ -1,12 +1,14 @@
 import importlib.util
 import pickle
+from itertools import chain
 
+import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from nlp.resources import read_word_list, resource_path
-from nlp.text.tokenize import JiebaTokenizer, normalize_token, read_user_dict
+from nlp.text.tokenize import BACKENDS, JiebaTokenizer, normalize_token, read_user_dict
 
 DOMAIN_TERMS = [word for word, _, _ in read_user_dict(str(resource_path("policy_terms.txt")))]
 CONTEXTS = ["全镇要做好{}工作。", "持续推进{}，", "坚持{}的要求", "在{}中"]
@@ -190,3 +192,38 @@ def test_remembered_clauses_win_over_a_text_seen_before():
     assert tokenize.blocks(text)[0] == ("记住的",)
     clear_memo()
     assert tokenize.blocks(text)[0] == ("基层党组织", "建设")
+
+
+# Characters each backend puts in a different kind of block, and the ones around them.
+EDGE_CHARACTERS = "㐀䶿一龥鿕鿖鿿豈﫿𠀀𪜀 \u3000\t\r\n a1.5%-#&+_，。ａ１Ⅻ"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("settings", [{}, {"stopwords": False, "min_length": 1}])
+def test_whole_text_tokens_equal_tokens_block_by_block(backend, settings):
+    from nlp.text.tokenize import clear_memo
+
+    if backend == "rjieba" and importlib.util.find_spec("rjieba") is None:
+        pytest.skip("rjieba is not installed")
+    texts = corpus_sentences()
+    contexts = ["\n".join(texts[i : i + 5]) for i in range(0, len(texts), 5)]
+    rng = np.random.default_rng(0)
+    edges = ["".join(rng.choice(list(EDGE_CHARACTERS + "发展经济"), size=12)) for _ in range(2000)]
+    tokenize = JiebaTokenizer(backend=backend, **settings)
+    clear_memo()
+    by_blocks = [tuple(chain.from_iterable(tokenize.blocks(t))) for t in texts + contexts + edges]
+    clear_memo()
+    assert [tokenize.tokens(t) for t in texts + contexts + edges] == by_blocks
+    assert any(by_blocks[-len(edges) :])  # the edge cases hold tokens to compare
+
+
+def test_tokens_of_remembered_clauses_come_from_the_table():
+    tokenize = JiebaTokenizer()
+    tokenize.remember({"落实两不愁三保障": ("记住的词",)})
+    try:
+        assert tokenize.tokens("落实两不愁三保障，覆盖贫困学生") == ("记住的词", "覆盖", "贫困学生")
+    finally:
+        from nlp.text.tokenize import clear_memo
+
+        clear_memo()
+    assert tokenize.tokens("落实两不愁三保障，覆盖贫困学生") == ("两不愁三保障", "覆盖", "贫困学生")
