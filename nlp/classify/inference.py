@@ -24,8 +24,7 @@ import re
 import weakref
 from collections import Counter
 from collections.abc import Iterable
-from functools import partial
-from operator import is_not
+from itertools import chain, repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -67,6 +66,7 @@ __all__ = [
     "distinct",
     "document_columns",
     "is_plain_vocabulary",
+    "lines_matrix",
     "ngram_keys",
     "normalize_rows_l2",
     "remove_numbers",
@@ -201,6 +201,23 @@ def term_counts(documents: list[str], patterns: list[str]) -> np.ndarray:
     >>> term_counts(["扫黑除恶\\n扫黑除恶", "疫情"], ["扫黑除恶", "疫情|疫苗"]).tolist()
     [[2.0, 0.0], [0.0, 1.0]]
     """
+    lines_in_documents, lines = lines_matrix(documents)
+    # whole counts: the sums are exact in any order
+    return np.asarray(lines_in_documents @ _line_term_counts(lines, patterns))
+
+
+def lines_matrix(documents: list[str], dtype=np.float64) -> tuple[sparse.csr_matrix, list[str]]:
+    """The distinct lines of ``documents``, and how often each document holds each (documents x lines).
+
+    Features that no line break can split (words, codebook terms) are counted
+    per distinct line; this matrix times the lines' counts gives the documents'.
+
+    Examples
+    --------
+    >>> matrix, lines = lines_matrix(["甲\\n乙\\n甲", "乙"])
+    >>> lines, matrix.toarray().tolist()
+    (['甲', '乙'], [[2.0, 1.0], [0.0, 1.0]])
+    """
     line_ids: dict[str, int] = {}
     occurrences = [
         (row, line_ids.setdefault(line, len(line_ids)), times)
@@ -208,15 +225,12 @@ def term_counts(documents: list[str], patterns: list[str]) -> np.ndarray:
         for line, times in counted_lines(document)
     ]
     document_of, line_of, times = np.array(occurrences, dtype=np.intp).reshape(-1, 3).T
-    lines_in_documents = sparse.csr_matrix(
-        (times.astype(float), (document_of, line_of)), shape=(len(documents), len(line_ids))
-    )
-    # whole counts: the sums are exact in any order
-    return np.asarray(lines_in_documents @ _line_term_counts(line_ids, patterns))
+    matrix = sparse.csr_matrix((times.astype(dtype), (document_of, line_of)), shape=(len(documents), len(line_ids)))
+    return matrix, list(line_ids)
 
 
-def _line_term_counts(line_ids: dict[str, int], patterns: list[str]) -> np.ndarray:
-    """Matches of each pattern in each line (numbered by ``line_ids``), scanning only lines not seen lately.
+def _line_term_counts(lines: list[str], patterns: list[str]) -> np.ndarray:
+    """Matches of each pattern in each of the distinct ``lines``, scanning only lines not seen lately.
 
     The lines of the last calls are kept per patterns (emptied beyond
     :data:`~nlp.core.memo.MEMO_SIZE`): a context's lines are the sentences
@@ -226,12 +240,11 @@ def _line_term_counts(line_ids: dict[str, int], patterns: list[str]) -> np.ndarr
     """
     memo_dict = memo("lexicon", *patterns)
     known_rows, known_counts = memo_dict.get("known", ({}, np.zeros((0, len(patterns)))))
-    rows = np.fromiter((known_rows.get(line, -1) for line in line_ids), dtype=np.intp, count=len(line_ids))
+    rows = np.fromiter(map(known_rows.get, lines, repeat(-1)), dtype=np.intp, count=len(lines))
     known = rows >= 0
     new = np.flatnonzero(~known)
-    counts = np.empty((len(line_ids), len(patterns)))
+    counts = np.empty((len(lines), len(patterns)))
     counts[known] = known_counts[rows[known]]
-    lines = list(line_ids)
     new_lines = [lines[i] for i in new]
     counts[new] = _scan(new_lines, [compiled_regex(p) for p in patterns])
     if len(new):
@@ -313,7 +326,6 @@ class DistinctTexts:
 
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # as in sklearn's character analyzer
-_is_column = partial(is_not, None)  # a vocabulary's .get: None for a token outside it
 CODE_BITS = 21  # Unicode code points fit in 21 bits, so up to three of them fit in one int64 key
 _lookup_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -544,14 +556,30 @@ class FastCounts:
         return cache
 
     def _count_words(self, documents: list[str]) -> sparse.csr_matrix:
-        cache = self._cache()
-        columns_of, tokens = self.vocabulary_.get, self.tokenizer.tokens
-        counted = document_columns(
-            documents,
-            cache.setdefault("lines", {}),
-            lambda line: tuple(filter(_is_column, map(columns_of, tokens(line)))),
+        """Counts of each distinct line's tokens, then of each document's lines (no token spans a line break).
+
+        The tokens of every line go through the vocabulary in one ``map``; the
+        lines' counts and the documents' are sparse products, not Python loops.
+        """
+        lines_in_documents, lines = lines_matrix(documents, self.dtype)
+        tokens = self.tokenizer.tokens_of(lines)
+        tokens_per_line = np.fromiter(map(len, tokens), dtype=np.intp, count=len(tokens))
+        all_tokens = chain.from_iterable(tokens)
+        columns = np.fromiter(
+            map(self.vocabulary_.get, all_tokens, repeat(-1)), dtype=np.intp, count=int(tokens_per_line.sum())
         )
-        return self._canonical_counts(counted.columns, counted.indptr, times=counted.times)
+        found = columns >= 0
+        counted_before = np.zeros(len(columns) + 1, dtype=np.intp)  # columns found before each token
+        np.cumsum(found, out=counted_before[1:])
+        line_starts = np.zeros(len(lines) + 1, dtype=np.intp)
+        np.cumsum(tokens_per_line, out=line_starts[1:])
+        shape = (len(lines), len(self.vocabulary_))
+        in_lines = sparse.csr_matrix(
+            (np.ones(found.sum(), dtype=self.dtype), columns[found], counted_before[line_starts]), shape=shape
+        )
+        counts = lines_in_documents @ in_lines  # (duplicates in a line's row are summed)
+        counts.sum_duplicates()  # sorted indices, as scikit-learn's
+        return counts
 
     def _char_tables(self) -> CharTables:
         cache = self._cache()

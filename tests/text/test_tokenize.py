@@ -227,3 +227,16 @@ def test_tokens_of_remembered_clauses_come_from_the_table():
 
         clear_memo()
     assert tokenize.tokens("落实两不愁三保障，覆盖贫困学生") == ("两不愁三保障", "覆盖", "贫困学生")
+
+
+def test_tokens_of_gives_each_texts_tokens_whether_memoised_or_new():
+    from nlp.text.tokenize import clear_memo
+
+    texts = seed_sentences()[:400]
+    tokenize = JiebaTokenizer()
+    clear_memo()
+    expected = [tuple(tokenize(t)) for t in texts]
+    clear_memo()
+    tokenize.tokens_of(texts[::3])  # a third memoised, the rest new
+    assert tokenize.tokens_of(texts) == expected
+    assert tokenize.tokens_of([]) == []
