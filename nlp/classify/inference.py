@@ -25,6 +25,7 @@ import weakref
 from collections import Counter
 from collections.abc import Iterable
 from itertools import chain, repeat
+from operator import methodcaller
 from typing import NamedTuple
 
 import numpy as np
@@ -218,15 +219,16 @@ def lines_matrix(documents: list[str], dtype=np.float64) -> tuple[sparse.csr_mat
     >>> lines, matrix.toarray().tolist()
     (['甲', '乙'], [[2.0, 1.0], [0.0, 1.0]])
     """
-    line_ids: dict[str, int] = {}
-    occurrences = [
-        (row, line_ids.setdefault(line, len(line_ids)), times)
-        for row, document in enumerate(documents)
-        for line, times in counted_lines(document)
-    ]
-    document_of, line_of, times = np.array(occurrences, dtype=np.intp).reshape(-1, 3).T
-    matrix = sparse.csr_matrix((times.astype(dtype), (document_of, line_of)), shape=(len(documents), len(line_ids)))
-    return matrix, list(line_ids)
+    # every line of every document in order, numbered by its first appearance: loops in C, not per line
+    all_lines = CONTEXT_SEPARATOR.join(documents).split(CONTEXT_SEPARATOR) if documents else []
+    lines = list(dict.fromkeys(all_lines))
+    line_ids = dict(zip(lines, range(len(lines)), strict=True))
+    line_of = np.fromiter(map(line_ids.__getitem__, all_lines), dtype=np.intp, count=len(all_lines))
+    lines_per_document = np.fromiter(map(_line_breaks, documents), dtype=np.intp, count=len(documents)) + 1
+    document_of = np.repeat(np.arange(len(documents)), lines_per_document)
+    # (a line twice in a document is summed when the COO entries become CSR)
+    shape = (len(documents), len(lines))
+    return sparse.csr_matrix((np.ones(len(all_lines), dtype=dtype), (document_of, line_of)), shape=shape), lines
 
 
 def _line_term_counts(lines: list[str], patterns: list[str]) -> np.ndarray:
@@ -253,6 +255,9 @@ def _line_term_counts(lines: list[str], patterns: list[str]) -> np.ndarray:
         added = dict(zip(new_lines, range(len(known_rows), len(known_rows) + len(new)), strict=True))
         memo_dict["known"] = ({**known_rows, **added}, np.concatenate([known_counts, counts[new]]))
     return counts
+
+
+_line_breaks = methodcaller("count", CONTEXT_SEPARATOR)
 
 
 def _scan(lines: list[str], regexes: list[re.Pattern]) -> np.ndarray:
