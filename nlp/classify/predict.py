@@ -402,7 +402,24 @@ def _finished(classifier, sources, finish: Callable, one_per_line, n_jobs, sched
     yield from _map_batches(_rows_for_batch, tasks, sources, n_jobs, scheduler, progress)
 
 
-_JSON_ROW = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(row, ensure_ascii=False), built once
+def _json_row_encoder() -> Callable[[dict], str]:
+    """``json.dumps(row, ensure_ascii=False)`` as a function, its C encoder built once.
+
+    ``JSONEncoder.encode`` builds that encoder anew for every call, which was
+    a quarter of writing a row; without the C accelerator, the encoder is used as it is.
+    """
+    from json import encoder
+
+    plain = json.JSONEncoder(ensure_ascii=False)
+    if encoder.c_make_encoder is None:
+        return plain.encode
+    make = encoder.c_make_encoder(
+        None, plain.default, encoder.encode_basestring, None, ": ", ", ", False, False, True
+    )  # (no circular-reference markers: a row holds plain values)
+    return lambda row: "".join(make(row, 0))
+
+
+_JSON_ROW = _json_row_encoder()
 
 
 def jsonl_text(rows: list[dict]) -> str:

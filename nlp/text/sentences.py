@@ -86,6 +86,18 @@ class Sentence:
         return record
 
 
+def _new_sentence(**fields) -> Sentence:
+    """``Sentence(**fields)`` with every field given, without the frozen dataclass's ``__init__``.
+
+    That ``__init__`` sets each field through ``object.__setattr__`` (a
+    quarter of :func:`segment` on a long report); filling the instance's
+    dict directly builds the same, equal and hashable, object.
+    """
+    sentence = object.__new__(Sentence)
+    sentence.__dict__.update(fields)
+    return sentence
+
+
 def _cut_points(text: str, headings: list[Heading]) -> list[int]:
     cuts = {0, len(text)}
     cuts.update(m.end() for m in _SENTENCE_END_RE.finditer(text))
@@ -177,7 +189,7 @@ def segment(text: str, report_id: str, headings: list[Heading], sections: list[S
                 path = (*path, item)
             part = enclosing_part
         sentences.append(
-            Sentence(
+            _new_sentence(
                 report_id=report_id,
                 index=index,
                 text=sentence_text,

@@ -222,8 +222,9 @@ def _memos(settings: TokenizerSettings) -> _Memos:
     )
 
 
+@lru_cache(maxsize=16)
 def _cutter(settings: TokenizerSettings):
-    """The engine's cut of one block, as a function: the engine looked up once per text, not once per clause."""
+    """The engine's cut of one block or text, as a function, built once per settings (engines are never replaced)."""
     engine = get_engine(settings.backend, settings.user_dict, settings.user_dict_sha256)
     if settings.backend == "jieba":
         return partial(engine.lcut, HMM=settings.hmm)

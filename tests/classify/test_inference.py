@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nlp.classify.features import terms_pattern
-from nlp.classify.inference import KeyTable, counted_lines, term_counts
+from nlp.classify.inference import KeyTable, counted_lines, rules_regex, term_counts
+from nlp.classify.labels import HeadingRuleLabeler
 from nlp.core.memo import clear_memos
 
 
@@ -67,3 +68,37 @@ def test_term_counts_equal_findall_on_the_seed_contexts_after_the_sentences(memo
         counts = term_counts(documents, patterns)
         assert counts.tolist() == findall_counts(documents, patterns), field
         assert counts.sum() > 0
+
+
+def rule_by_rule(rules, heading):
+    """What the heading rules gave before they were combined: each rule searched on its own."""
+    hits = [(m.start(), i, category) for i, (category, p) in enumerate(rules) if (m := re.search(p, heading))]
+    return min(hits)[2] if hits else None
+
+
+HEADING_WORDS = ["疫情", "产业", "党建", "环境", "道路", "脱贫", "整治", "，", "一是", "工作"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(HEADING_WORDS), max_size=8).map("".join))
+def test_combined_heading_rules_label_as_rule_by_rule(heading):
+    labeler = HeadingRuleLabeler().fit()
+    assert rules_regex(tuple(p for _, p in labeler.rules_)) is not None  # the packaged rules combine
+    assert labeler.label_heading(heading) == rule_by_rule(labeler.rules_, heading)
+
+
+def test_combined_heading_rules_label_every_seed_heading_as_rule_by_rule():
+    from nlp.text.corpus import load_corpus
+    from tests.helpers import SEEDS
+
+    labeler = HeadingRuleLabeler().fit()
+    headings = {h for r in load_corpus(SEEDS) for s in r.sentences for h in (*s.heading_path, s.text)}
+    labels = [labeler.label_heading(h) for h in headings]
+    assert labels == [rule_by_rule(labeler.rules_, h) for h in headings]
+    assert len(set(labels)) > 5
+
+
+def test_rules_with_groups_of_their_own_are_searched_one_by_one():
+    assert rules_regex(("(产业)\\1", "道路")) is None  # a back-reference would point elsewhere once combined
+    assert rules_regex(("(?i)abc", "道路")) is None  # global flags must open the whole pattern
+    assert rules_regex(("产业", "道路")).search("修道路").lastindex == 2

@@ -2,6 +2,9 @@ import csv
 import io
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from nlp.classify.predict import REPORT_FIELDS, csv_text, jsonl_text
 
 ROWS = [
@@ -22,3 +25,13 @@ def test_csv_text_is_what_a_dict_writer_writes():
     assert csv_text(ROWS, REPORT_FIELDS) == out.getvalue()
     read = list(csv.DictReader(io.StringIO(",".join(REPORT_FIELDS) + "\n" + csv_text(ROWS, REPORT_FIELDS))))
     assert [row["text"] for row in read] == [row["text"] for row in ROWS]
+
+
+_VALUES = st.one_of(st.text(), st.integers(), st.floats(), st.booleans(), st.none())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.dictionaries(st.text(min_size=1), _VALUES, max_size=9), max_size=5))
+def test_jsonl_text_equals_json_dumps_on_any_plain_rows(rows):
+    # the encoder is built once and reused: it must write exactly what json.dumps writes
+    assert jsonl_text(rows) == "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)

@@ -3,7 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nlp.text.corpus import parse_report, parse_text
-from nlp.text.sentences import segment, split_spans
+from nlp.text.sentences import Sentence, segment, split_spans
 from nlp.text.structure import build_sections, find_headings
 from tests.helpers import SEED_FILES, seed
 
@@ -119,3 +119,19 @@ def test_sentence_record_for_export():
     record = parse_text("某镇2020年工作总结\n一、工作总结\n（一）党建\n完成换届。").sentences[-1].to_record()
     assert record["heading_path"] == "一、工作总结 > （一）党建"
     assert record["text"] == "完成换届。"
+
+
+def test_segment_builds_the_sentences_the_dataclass_would():
+    # segment fills the frozen dataclass's fields directly: every field, as __init__ would
+    from dataclasses import asdict, fields
+
+    from nlp.text.corpus import load_corpus
+    from tests.helpers import SEEDS
+
+    sentences = [s for report in load_corpus(SEEDS) for s in report.sentences]
+    assert len(sentences) > 400
+    names = {f.name for f in fields(Sentence)}
+    assert all(set(vars(s)) == names for s in sentences)
+    rebuilt = [Sentence(**asdict(s)) for s in sentences]
+    assert rebuilt == sentences
+    assert [hash(s) for s in rebuilt] == [hash(s) for s in sentences]
