@@ -125,22 +125,16 @@ def normalize_rows_l2(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
     """Scale each row of a CSR matrix to unit length, in place, bit for bit as scikit-learn's ``normalize``.
 
     Its Cython loop sums each row's squares one stored value after the other;
-    numpy's sums are pairwise, which can differ in the last bit.  So the k-th
-    stored value of every row is added at once, for k = 0, 1, ...: the same
-    order per row, vectorised across rows.
+    numpy's sums are pairwise, which can differ in the last bit.  SciPy's
+    sparse matrix-vector product sums each row in stored order too, so the
+    squares times a vector of ones give the same sums (``x * 1.0 == x``).
     """
     data, indptr = matrix.data, matrix.indptr
-    lengths = np.diff(indptr)
-    squares = data * data
-    sums = np.zeros(len(lengths))
-    by_length = np.argsort(-lengths, kind="stable")  # rows with more than k values come first
-    longest_first = lengths[by_length]
-    for k in range(int(longest_first[0]) if len(lengths) else 0):
-        rows = by_length[: np.count_nonzero(longest_first > k)]
-        sums[rows] += squares[indptr[rows] + k]
+    squares = sparse.csr_matrix((data * data, matrix.indices, indptr), shape=matrix.shape, copy=False)
+    sums = squares @ np.ones(matrix.shape[1])
     norms = np.sqrt(sums)
     norms[sums == 0.0] = 1.0  # empty rows stay as they are (x / 1.0 == x)
-    data /= np.repeat(norms, lengths)
+    data /= np.repeat(norms, np.diff(indptr))
     return matrix
 
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nlp.classify.features import terms_pattern
-from nlp.classify.inference import KeyTable, counted_lines, rules_regex, term_counts
+from nlp.classify.inference import KeyTable, counted_lines, normalize_rows_l2, rules_regex, term_counts
 from nlp.classify.labels import HeadingRuleLabeler
 from nlp.core.memo import clear_memos
 
@@ -102,3 +102,19 @@ def test_rules_with_groups_of_their_own_are_searched_one_by_one():
     assert rules_regex(("(产业)\\1", "道路")) is None  # a back-reference would point elsewhere once combined
     assert rules_regex(("(?i)abc", "道路")) is None  # global flags must open the whole pattern
     assert rules_regex(("产业", "道路")).search("修道路").lastindex == 2
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_normalize_rows_l2_is_bit_identical_to_scikit_learn(seed):
+    from scipy import sparse
+    from sklearn.preprocessing import normalize
+
+    rng = np.random.default_rng(seed)
+    lengths = rng.choice([0, 1, 3, 40, 700], size=300)  # empty rows, short ones and long ones
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    indices = np.concatenate([np.sort(rng.choice(5000, size=n, replace=False)) for n in lengths])
+    data = rng.lognormal(sigma=3.0, size=indptr[-1])  # magnitudes far apart: rounding depends on the order
+    matrix = sparse.csr_matrix((data, indices, indptr), shape=(len(lengths), 5000))
+    expected = normalize(matrix, norm="l2", copy=True)
+    ours = normalize_rows_l2(matrix.copy())
+    assert ours.data.tobytes() == expected.data.tobytes()
