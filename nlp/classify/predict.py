@@ -145,8 +145,16 @@ def _read_inputs(source: str, one_per_line: bool) -> tuple[list, list[dict]]:
         base = [{"source": source_id, "line": n, "text": line} for n, line in lines]
     else:
         inputs = sentence_records([_report(source, metadata=False)])  # rows carry no place or years
-        keys = ("index", "text", "heading", "part")
-        base = [{"source": r["report_id"], **{k: r[k] for k in keys}} for r in inputs]
+        base = [
+            {
+                "source": r["report_id"],
+                "index": r["index"],
+                "text": r["text"],
+                "heading": r["heading"],
+                "part": r["part"],
+            }
+            for r in inputs
+        ]  # (REPORT_FIELDS up to the label)
     if not inputs:
         raise InputError(f"{source}: no sentences to label")
     return inputs, base
