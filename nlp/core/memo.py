@@ -12,6 +12,7 @@ millions of times, and it keeps memory flat when streaming a large corpus
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 __all__ = ["MEMO_SIZE", "clear_memos", "compiled_regex", "memo", "store"]
@@ -21,10 +22,13 @@ MEMO_SIZE = 2**16
 _registry: dict[tuple, dict] = {}
 
 
-def memo(*key) -> dict:
-    """The process-wide memo dict for ``key`` (what is memoised plus the settings it depends on)."""
+def memo(*key, factory: Callable[[], dict] = dict) -> dict:
+    """The process-wide memo dict for ``key`` (what is memoised plus the settings it depends on).
+
+    ``factory`` makes it the first time (a ``dict`` subclass, say, that fills itself on a miss).
+    """
     found = _registry.get(key)
-    return found if found is not None else _registry.setdefault(key, {})
+    return found if found is not None else _registry.setdefault(key, factory())
 
 
 def store(memo_dict: dict, key, value, size: int = MEMO_SIZE):

@@ -216,7 +216,13 @@ def _memos(settings: TokenizerSettings) -> _Memos:
         settings,
         memo("kept", *settings),
         memo("remembered", *settings),
-        memo("decisions", settings.stopwords_sha256, settings.min_length, settings.keep_numbers),
+        memo(
+            "decisions",
+            settings.stopwords_sha256,
+            settings.min_length,
+            settings.keep_numbers,
+            factory=partial(_Decisions, settings),
+        ),
         memo("texts", *settings),
         memo("tokens", *settings),
     )
@@ -255,16 +261,21 @@ def _cut(settings: TokenizerSettings, text: str) -> list[str]:
 
 def _keep(raw_tokens, settings: TokenizerSettings, decisions: dict) -> tuple[str, ...]:
     """The tokens that survive normalisation, the length limit and the stopword list."""
-    # raw token -> kept token ("" when dropped); the same few thousand words recur in every report
-    raw_tokens = list(raw_tokens)
-    tokens = list(map(decisions.get, raw_tokens))
-    if None in tokens:
-        stopwords = _load_stopwords(settings.stopwords, settings.stopwords_sha256)
-        tokens = [
-            _decide(raw, settings, stopwords, decisions) if token is None else token
-            for raw, token in zip(raw_tokens, tokens, strict=True)
-        ]
-    return tuple(filter(None, tokens))
+    # raw token -> kept token ("" when dropped): the same few thousand words recur in every report,
+    # and a token not seen before is decided by the memo itself (_Decisions.__missing__)
+    return tuple(filter(None, map(decisions.__getitem__, raw_tokens)))
+
+
+class _Decisions(dict):
+    """Raw token -> kept token (``""`` when dropped), deciding a token the first time it is looked up."""
+
+    def __init__(self, settings: TokenizerSettings):
+        super().__init__()
+        self.settings = settings
+
+    def __missing__(self, raw: str) -> str:
+        settings = self.settings
+        return _decide(raw, settings, _load_stopwords(settings.stopwords, settings.stopwords_sha256), self)
 
 
 def _decide(raw: str, settings: TokenizerSettings, stopwords: frozenset, decisions: dict) -> str:
