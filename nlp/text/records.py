@@ -10,6 +10,7 @@ without context (``predict --one-per-line``).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import itemgetter
 
 from nlp.text.corpus import Report
 from nlp.text.sentences import HEADING_SEPARATOR, lead_clause
@@ -107,10 +108,15 @@ def get_fields(records: Iterable[dict | str], field: str) -> list:
     missing = False if field in _FLAGS else ""
     records = list(records)
     try:
-        values = [record.get(field) for record in records]  # the common case: all records are dicts
-    except AttributeError:
-        values = [record.get(field) if isinstance(record, dict) else _string_field(record, field) for record in records]
-    return [missing if value is None else value for value in values]
+        values = list(map(itemgetter(field), records))  # the common case: records with every field, in C
+    except (KeyError, TypeError):
+        try:
+            values = [record.get(field) for record in records]  # records without some fields
+        except AttributeError:
+            values = [
+                record.get(field) if isinstance(record, dict) else _string_field(record, field) for record in records
+            ]
+    return [missing if value is None else value for value in values] if None in values else values
 
 
 def _string_field(text: str, field: str) -> str | None:
