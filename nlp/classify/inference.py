@@ -356,6 +356,11 @@ CODE_BITS = 21  # Unicode code points fit in 21 bits, so up to three of them fit
 _lookup_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def _stays(separator: str) -> bool:
+    """Whether removing numbers and collapsing white space leave ``separator`` as it is, and stop at it."""
+    return remove_numbers(separator) == separator and re.fullmatch(r"\s", separator) is None
+
+
 def counted_lines(document: str) -> Iterable[tuple[str, int]]:
     """``(line, times)`` of each distinct line of a document, in order of first appearance.
 
@@ -627,17 +632,35 @@ class FastCounts:
 
     def _count_chars(self, documents: list[str]) -> sparse.csr_matrix:
         tables = self._char_tables()
-        texts = self._char_texts(documents)
         # one separator after every document: an n-gram across two documents holds it and matches nothing
-        joined = tables.separator.join(texts) + tables.separator * 3
-        ids = tables.char_ids(np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32))
+        joined, positions_per_document = self._joined_char_texts(documents, tables.separator)
+        codes = np.frombuffer((joined + tables.separator * 3).encode("utf-32-le"), dtype=np.uint32)
+        if positions_per_document is None:  # each document's characters and its separator, read off the separators
+            ends = np.flatnonzero(codes[: len(joined) + 1] == ord(tables.separator))
+            positions_per_document = np.diff(ends, prepend=-1)
+        ids = tables.char_ids(codes)
         positions = len(ids) - 2  # every character and separator starts at most one n-gram of each length
         low, high = self.ngram_range
         columns = np.full((positions, high - low + 1), -1, dtype=np.intp)
         for n in range(low, high + 1):
             columns[:, n - low] = tables.columns(ids, n, positions)
-        # each document holds its characters' positions and its separator's
-        return self._counts_by_position(columns, np.array([len(t) + 1 for t in texts], dtype=np.intp))
+        return self._counts_by_position(columns, positions_per_document)
+
+    def _joined_char_texts(self, documents: list[str], separator: str) -> tuple[str, np.ndarray | None]:
+        """:meth:`_char_texts` joined by ``separator``, and each one's length plus one (``None``: see below).
+
+        Removing numbers and collapsing white space never reach across the
+        separator (it is neither), so with those steps alone the documents are
+        joined first and processed at once; no document then holds the
+        separator, and the lengths are left to be read off it.
+        """
+        local = self.preprocessor is remove_numbers or (self.preprocessor is None and not self.lowercase)
+        if local and documents and _stays(separator) and all(type(d) is str for d in documents):
+            raw = separator.join(documents)
+            if raw.count(separator) == len(documents) - 1:  # no document holds the separator itself
+                return _WHITE_SPACES.sub(" ", raw if self.preprocessor is None else remove_numbers(raw)), None
+        texts = self._char_texts(documents)
+        return separator.join(texts), np.array([len(t) + 1 for t in texts], dtype=np.intp)
 
     def _counts_by_position(
         self, columns: np.ndarray, positions_per_document: np.ndarray, n_columns: int | None = None

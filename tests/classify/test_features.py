@@ -284,3 +284,27 @@ def test_fast_vectorizer_saves_its_vocabulary_packed_and_restores_it_exactly(tmp
     assert old.vocabulary_ == vocabulary
     with pytest.raises(ValueError, match="packed vocabulary"):
         FastTfidfVectorizer.__new__(FastTfidfVectorizer).__setstate__({**state, "_vocabulary_json": '{"a": "b"}'})
+
+
+@pytest.mark.parametrize("settings", [{"lowercase": False}, {"preprocessor": "strip_numbers"}])
+@pytest.mark.parametrize("separator_in_a_document", [False, True])
+def test_char_counts_of_documents_processed_joined_are_scikit_learns(settings, separator_in_a_document):
+    # numbers and runs of white space at the ends of documents: removing or collapsing them must stop there
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from nlp.classify.features import FastTfidfVectorizer, strip_numbers
+    from nlp.text.corpus import load_corpus
+    from nlp.text.records import sentence_records
+    from tests.helpers import SEED_FILES
+
+    if settings.get("preprocessor"):
+        settings = {"preprocessor": strip_numbers}
+    train = [r["text"] for r in sentence_records(load_corpus(SEED_FILES[:2]))] + ["中 华 ", "好 1 好", " 中"]
+    test = [r["text"] for r in sentence_records(load_corpus(SEED_FILES[2:3]))]
+    test += ["12", "中1", "1中", " 3 ", "X镇 ", "  ", "Ab", "AB 中", "中  ", "\n好", "好\t"]
+    fast = FastTfidfVectorizer(analyzer="char", ngram_range=(1, 3), **settings).fit(train)
+    separator = fast._char_tables().separator
+    if separator_in_a_document:
+        test.append(f"中{separator}华")
+    expected = CountVectorizer(analyzer="char", ngram_range=(1, 3), vocabulary=fast.vocabulary_, **settings)
+    assert _same_matrix(fast._count_chars(test), expected.transform(test))
