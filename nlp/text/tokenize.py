@@ -392,20 +392,29 @@ class JiebaTokenizer(Params):
         """
         memos = self._memos()
         found = memos.tokens.get(text)
-        if found is not None:
-            return found
-        if memos.remembered or (memos.settings.backend != "jieba" and _NOT_JIEBA_HAN_RE.search(text)):
-            found = tuple(chain.from_iterable(self.blocks(text)))
-        else:
-            found = _keep(_cutter(memos.settings)(text), memos.settings, memos.decisions)
-        return store(memos.tokens, text, found)
+        return found if found is not None else self._new_tokens(memos, [text])[0]
 
     def tokens_of(self, texts: list[str]) -> list[tuple[str, ...]]:
         """:meth:`tokens` of each of ``texts``: memoised texts looked up all at once, the others cut."""
-        found = list(map(self._memos().tokens.get, texts))
-        for i in [i for i, tokens in enumerate(found) if tokens is None]:
-            found[i] = self.tokens(texts[i])
+        memos = self._memos()
+        found = list(map(memos.tokens.get, texts))
+        new = [i for i, tokens in enumerate(found) if tokens is None]
+        for i, tokens in zip(new, self._new_tokens(memos, [texts[i] for i in new]), strict=True):
+            found[i] = tokens
         return found
+
+    def _new_tokens(self, memos: _Memos, texts: list[str]) -> list[tuple[str, ...]]:
+        """Cut and keep the tokens of texts not memoised yet, and memoise them."""
+        cut, kept = _cutter(memos.settings), memos.decisions.__getitem__
+        by_blocks = _NOT_JIEBA_HAN_RE.search if memos.settings.backend != "jieba" else lambda _: None
+        new = []
+        for text in texts:
+            if memos.remembered or by_blocks(text):
+                found = tuple(chain.from_iterable(self.blocks(text)))
+            else:
+                found = tuple(filter(None, map(kept, cut(text))))  # (as _keep)
+            new.append(store(memos.tokens, text, found))
+        return new
 
     def blocks(self, text: str) -> tuple[tuple[str, ...], ...]:
         """The kept tokens of ``text``, grouped by jieba block (a clause between punctuation).
