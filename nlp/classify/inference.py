@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import weakref
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from itertools import chain, repeat
 from operator import methodcaller
@@ -292,28 +292,45 @@ def rules_regex(patterns: tuple[str, ...]) -> re.Pattern | None:
 class HeadingRules:
     """``label_heading``/``predict``: weak labels from heading word rules (``HeadingRuleLabeler``)."""
 
-    def _label_heading(self, heading: str) -> str | None:
+    def _heading_labeler(self) -> Callable[[str], str | None]:
+        """:meth:`label_heading` as a function, the rules combined once (:func:`rules_regex`)."""
         combined = rules_regex(tuple(p for _, p in self.rules_))
-        if combined is not None:
-            match = combined.search(heading)
-            return self.rules_[match.lastindex - 1][0] if match else None
+        if combined is None:
+            return self._label_rule_by_rule
+        search, categories = combined.search, [c for c, _ in self.rules_]
+
+        def label(heading: str) -> str | None:
+            match = search(heading)
+            return categories[match.lastindex - 1] if match else None
+
+        return label
+
+    def _label_rule_by_rule(self, heading: str) -> str | None:
         hits = [(m.start(), i, c) for i, (c, p) in enumerate(self.rules_) if (m := compiled_regex(p).search(heading))]
         return min(hits)[2] if hits else None
+
+    def _label_heading(self, heading: str) -> str | None:
+        return self._heading_labeler()(heading)
 
     def label_heading(self, heading: str) -> str | None:
         """The category of one heading text, or ``None`` if no rule matches."""
         return self._label_heading(heading)
 
-    def predict_one(self, record: dict | str) -> str:
-        own = get_field(record, "text") if get_field(record, "is_heading") or get_field(record, "is_item_lead") else ""
-        headings = [h for h in str(get_field(record, "heading")).split(HEADING_SEPARATOR) if h]
+    def _label_path(self, own: str, heading_path: str, label: Callable[[str], str | None]) -> str:
+        """The category of a sentence's own text (a heading's or item lead's), else of its nearest heading."""
+        headings = [h for h in heading_path.split(HEADING_SEPARATOR) if h]
         for heading in [own, *reversed(headings)]:
-            if heading and (category := self.label_heading(heading)):
+            if heading and (category := label(heading)):
                 return category
         return self.default
 
+    def predict_one(self, record: dict | str, label: Callable[[str], str | None] | None = None) -> str:
+        own = get_field(record, "text") if get_field(record, "is_heading") or get_field(record, "is_item_lead") else ""
+        return self._label_path(own, str(get_field(record, "heading")), label or self._heading_labeler())
+
     def predict(self, X) -> np.ndarray:
-        return np.asarray([self.predict_one(x) for x in X])
+        label = self._heading_labeler()
+        return np.asarray([self.predict_one(x, label) for x in X])
 
 
 class HeadingRuleColumns:
@@ -327,16 +344,19 @@ class HeadingRuleColumns:
                 get_fields(X, "text"), get_fields(X, "is_heading"), get_fields(X, "is_item_lead"), strict=True
             )
         ]
-        keys = list(zip(own_text, get_fields(X, "heading"), strict=True))
+        keys = list(zip(own_text, map(str, get_fields(X, "heading")), strict=True))
         unique, rows = distinct(keys)
-        predicted = self.labeler_.predict(
-            [{"text": text, "heading": heading, "is_heading": bool(text)} for text, heading in unique]
-        )[rows]
-        classes = list(self.labeler_.classes_)
-        rows = np.zeros((len(predicted), len(classes)))
-        for i, label in enumerate(predicted):
-            rows[i, classes.index(label)] = 1.0
-        return sparse.csr_matrix(rows)
+        labeler = self.labeler_
+        label = labeler._heading_labeler()
+        column_of = {category: column for column, category in enumerate(labeler.classes_)}
+        columns = np.fromiter(
+            (column_of[labeler._label_path(own, heading, label)] for own, heading in unique),
+            dtype=np.intp,
+            count=len(unique),
+        )
+        one_hot = np.zeros((len(rows), len(column_of)))
+        one_hot[np.arange(len(rows)), columns[rows]] = 1.0
+        return sparse.csr_matrix(one_hot)
 
 
 class DistinctTexts:
