@@ -81,9 +81,10 @@ def test_predict_ends_without_teardown_yet_runs_exit_handlers_and_writes_everyth
     )
     assert failed.returncode == 2 and "torn down" in failed.stderr  # an error: the usual exit
     # a thread still running (a loky pool's, say) stops only in the interpreter's shutdown: the usual exit
+    # (a daemon thread that outlives the run on any machine: a short sleep can end before predict does)
     threaded = code.replace(
         "kept = Freed()",
-        "kept = Freed(); import threading, time\nthreading.Thread(target=time.sleep, args=(0.5,), daemon=True).start()",
+        "kept = Freed(); import threading, time\nthreading.Thread(target=time.sleep, args=(60,), daemon=True).start()",
     )
     with_thread = subprocess.run([sys.executable, "-c", threaded], capture_output=True, text=True, timeout=300)
     assert with_thread.returncode == 0 and "torn down" in with_thread.stderr

@@ -108,15 +108,17 @@ def get_fields(records: Iterable[dict | str], field: str) -> list:
     missing = False if field in _FLAGS else ""
     records = list(records)
     try:
+        if not records or type(records[0]) is not dict:
+            raise TypeError  # (rows of a numpy array raise IndexError, other objects TypeError)
         values = list(map(itemgetter(field), records))  # the common case: records with every field, in C
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, IndexError):
         try:
             values = [record.get(field) for record in records]  # records without some fields
         except AttributeError:
             values = [
                 record.get(field) if isinstance(record, dict) else _string_field(record, field) for record in records
             ]
-    return [missing if value is None else value for value in values] if None in values else values
+    return [missing if value is None else value for value in values]  # (`is`: a value may be an array)
 
 
 def _string_field(text: str, field: str) -> str | None:
