@@ -181,8 +181,9 @@ class FastTfidfVectorizer(FastCounts, TfidfVectorizer):
     output identical to scikit-learn's (tested), in two common cases:
 
     * words from a :class:`~nlp.text.tokenize.JiebaTokenizer` (unigrams, no further
-      preprocessing): each line's columns are cached, so a section's text
-      reuses the work done for its sentences;
+      preprocessing): each distinct line is cut once per process (the
+      tokenizer's memo), so a section's text reuses its sentences' tokens,
+      and a batch's tokens go through the vocabulary in one ``map``;
     * character n-grams up to length 3: characters become small integer ids
       in numpy and n-grams keys into tables of the vocabulary (arrays indexed
       by key where the key space is small, sorted keys searched otherwise).

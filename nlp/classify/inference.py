@@ -373,7 +373,7 @@ class DistinctTexts:
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # as in sklearn's character analyzer
 CODE_BITS = 21  # Unicode code points fit in 21 bits, so up to three of them fit in one int64 key
-_lookup_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_char_tables: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # vectorizer -> (vocabulary, tables)
 
 
 def _stays(separator: str) -> bool:
@@ -562,6 +562,21 @@ class CharTables(NamedTuple):
         return found
 
 
+def _found_by_position(columns: np.ndarray, positions_per_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The columns found (not -1) at consecutive positions, one row of ``columns`` each, and CSR row pointers.
+
+    The positions run output row after output row (``positions_per_row`` of
+    each), so read position by position the found columns come grouped by
+    row: the CSR rows need no sort by row.
+    """
+    found = columns >= 0
+    counted_before = np.zeros(len(columns) + 1, dtype=np.intp)  # columns found before each position
+    np.cumsum(found.sum(axis=1), out=counted_before[1:])
+    row_starts = np.zeros(len(positions_per_row) + 1, dtype=np.intp)
+    np.cumsum(positions_per_row, out=row_starts[1:])
+    return columns[found], counted_before[row_starts]
+
+
 class FastCounts:
     """Term counts of a fitted TF-IDF vectorizer, vectorised (``FastTfidfVectorizer``).
 
@@ -597,15 +612,6 @@ class FastCounts:
         low, high = self.ngram_range
         return self.analyzer == "char" and 1 <= low <= high <= 3 and self.input == "content"
 
-    def _cache(self) -> dict:
-        """Lookups of the current vocabulary and tokenizer: a refit or another tokenizer starts afresh."""
-        tokenizer = self.tokenizer.resolved_settings() if isinstance(self.tokenizer, JiebaTokenizer) else None
-        cache = _lookup_caches.get(self)
-        # the cache holds the vocabulary it was built for, so ``is`` cannot match a new dict at a reused address
-        if cache is None or cache["vocabulary"] is not self.vocabulary_ or cache["tokenizer"] != tokenizer:
-            cache = _lookup_caches[self] = {"vocabulary": self.vocabulary_, "tokenizer": tokenizer}
-        return cache
-
     def _count_words(self, documents: list[str]) -> sparse.csr_matrix:
         """Counts of each distinct line's tokens, then of each document's lines (no token spans a line break).
 
@@ -619,24 +625,20 @@ class FastCounts:
         columns = np.fromiter(
             map(self.vocabulary_.get, all_tokens, repeat(-1)), dtype=np.intp, count=int(tokens_per_line.sum())
         )
-        found = columns >= 0
-        counted_before = np.zeros(len(columns) + 1, dtype=np.intp)  # columns found before each token
-        np.cumsum(found, out=counted_before[1:])
-        line_starts = np.zeros(len(lines) + 1, dtype=np.intp)
-        np.cumsum(tokens_per_line, out=line_starts[1:])
+        found, indptr = _found_by_position(columns[:, None], tokens_per_line)
         shape = (len(lines), len(self.vocabulary_))
-        in_lines = sparse.csr_matrix(
-            (np.ones(found.sum(), dtype=self.dtype), columns[found], counted_before[line_starts]), shape=shape
-        )
+        in_lines = sparse.csr_matrix((np.ones(len(found), dtype=self.dtype), found, indptr), shape=shape)
         counts = lines_in_documents @ in_lines  # (duplicates in a line's row are summed)
         counts.sum_duplicates()  # sorted indices, as scikit-learn's
         return counts
 
     def _char_tables(self) -> CharTables:
-        cache = self._cache()
-        if "char_tables" not in cache:
-            cache["char_tables"] = CharTables.of(self.vocabulary_)
-        return cache["char_tables"]
+        """The lookup tables of the current vocabulary, built once per fit (a refit starts afresh)."""
+        cached = _char_tables.get(self)
+        # the cache holds the vocabulary it was built for, so ``is`` cannot match a new dict at a reused address
+        if cached is None or cached[0] is not self.vocabulary_:
+            cached = _char_tables[self] = (self.vocabulary_, CharTables.of(self.vocabulary_))
+        return cached[1]
 
     def _char_texts(self, documents: list[str]) -> list[str]:
         """The documents as the char analyzer sees them (preprocessed, runs of white space as one space)."""
@@ -685,17 +687,8 @@ class FastCounts:
     def _counts_by_position(
         self, columns: np.ndarray, positions_per_document: np.ndarray, n_columns: int | None = None
     ) -> sparse.csr_matrix:
-        """Counts from the column (-1: none) of each position's n-grams, one row of ``columns`` per position.
-
-        The positions run document after document, so read row by row the counted
-        n-grams come grouped by document: the CSR rows need no sort by document.
-        """
-        found = columns >= 0
-        counted_before = np.zeros(len(columns) + 1, dtype=np.intp)  # n-grams counted before each position
-        np.cumsum(found.sum(axis=1), out=counted_before[1:])
-        document_starts = np.zeros(len(positions_per_document) + 1, dtype=np.intp)
-        np.cumsum(positions_per_document, out=document_starts[1:])
-        return self._canonical_counts(columns[found], counted_before[document_starts], n_columns)
+        """Counts from the column (-1: none) of each position's n-grams, one row of ``columns`` per position."""
+        return self._canonical_counts(*_found_by_position(columns, positions_per_document), n_columns)
 
     def _canonical_counts(
         self, columns: np.ndarray, indptr: np.ndarray, n_columns: int | None = None, times: np.ndarray | None = None

@@ -259,7 +259,7 @@ def _cut(settings: TokenizerSettings, text: str) -> list[str]:
     return tokens
 
 
-def _keep(raw_tokens, settings: TokenizerSettings, decisions: dict) -> tuple[str, ...]:
+def _keep(raw_tokens, decisions: _Decisions) -> tuple[str, ...]:
     """The tokens that survive normalisation, the length limit and the stopword list."""
     # raw token -> kept token ("" when dropped): the same few thousand words recur in every report,
     # and a token not seen before is decided by the memo itself (_Decisions.__missing__)
@@ -405,14 +405,14 @@ class JiebaTokenizer(Params):
 
     def _new_tokens(self, memos: _Memos, texts: list[str]) -> list[tuple[str, ...]]:
         """Cut and keep the tokens of texts not memoised yet, and memoise them."""
-        cut, kept = _cutter(memos.settings), memos.decisions.__getitem__
+        cut = _cutter(memos.settings)
         by_blocks = _NOT_JIEBA_HAN_RE.search if memos.settings.backend != "jieba" else lambda _: None
         new = []
         for text in texts:
             if memos.remembered or by_blocks(text):
                 found = tuple(chain.from_iterable(self.blocks(text)))
             else:
-                found = tuple(filter(None, map(kept, cut(text))))  # (as _keep)
+                found = _keep(cut(text), memos.decisions)
             new.append(store(memos.tokens, text, found))
         return new
 
@@ -433,14 +433,14 @@ class JiebaTokenizer(Params):
         pieces = zip(repeat(True), _HAN_BLOCK_RE.findall(text)) if settings.min_length >= 2 else _pieces(text)
         for is_han, piece in pieces:
             if not is_han:
-                blocks.append(_keep((ch for ch in piece if not ch.isspace()), settings, decisions))
+                blocks.append(_keep((ch for ch in piece if not ch.isspace()), decisions))
                 continue
             found = remembered.get(piece)
             if found is None:  # (an empty tuple is a hit: a clause of stopwords only)
                 found = kept_memo.get(piece)
             if found is None:
                 cut = cut or _cutter(settings)
-                found = store(kept_memo, piece, _keep(cut(piece), settings, decisions))
+                found = store(kept_memo, piece, _keep(cut(piece), decisions))
             blocks.append(found)
         return store(texts, text, tuple(blocks))
 
