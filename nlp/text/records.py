@@ -9,6 +9,7 @@ without context (``predict --one-per-line``).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from operator import itemgetter
 
@@ -107,11 +108,12 @@ def get_fields(records: Iterable[dict | str], field: str) -> list:
     """``field`` of every record: missing text fields are ``""``, missing flags ``False``."""
     missing = False if field in _FLAGS else ""
     records = list(records)
-    try:
-        if not records or type(records[0]) is not dict:
-            raise TypeError  # (rows of a numpy array raise IndexError, other objects TypeError)
-        values = list(map(itemgetter(field), records))  # the common case: records with every field, in C
-    except (KeyError, TypeError, IndexError):
+    values = None
+    if records and type(records[0]) is dict:  # the common case: dicts with every field, taken in C
+        # (a later record without the field, or not a dict: rows of a numpy array raise IndexError)
+        with contextlib.suppress(KeyError, TypeError, IndexError):
+            values = list(map(itemgetter(field), records))
+    if values is None:
         try:
             values = [record.get(field) for record in records]  # records without some fields
         except AttributeError:
